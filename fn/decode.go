@@ -1,0 +1,190 @@
+package fn
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
+)
+
+// FieldError is a problem with one field of a decoded object.
+type FieldError struct {
+	Path    string // e.g. spec.peers[0].gateway.port
+	Message string
+}
+
+func (e FieldError) Error() string { return fmt.Sprintf("`%s`: %s", e.Path, e.Message) }
+
+// DecodeStrict decodes obj into out (a pointer to a struct with json tags)
+// and returns one FieldError per field that out's type does not know, and
+// per value of the wrong type. The SDK's own As() silently ignores unknown
+// fields, which turns a typo such as `netwrok` into a default value.
+// Fields listed in skip (top-level json names such as "metadata") are not
+// checked for unknown sub-fields.
+func DecodeStrict(obj *kfn.SubObject, out any, skip ...string) []FieldError {
+	var raw map[string]any
+	if err := obj.As(&raw); err != nil {
+		return []FieldError{{Path: ".", Message: err.Error()}}
+	}
+	return DecodeMapStrict(raw, out, skip...)
+}
+
+// DecodeMapStrict is DecodeStrict for an already decoded JSON-like map.
+func DecodeMapStrict(raw map[string]any, out any, skip ...string) []FieldError {
+	var errs []FieldError
+	t := reflect.TypeOf(out)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	skipped := map[string]bool{}
+	for _, s := range skip {
+		skipped[s] = true
+	}
+	unknownFields(raw, t, "", skipped, &errs)
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return append(errs, FieldError{Path: ".", Message: err.Error()})
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			errs = append(errs, FieldError{Path: te.Field, Message: fmt.Sprintf("must be of type %s, not %s", jsonTypeName(te.Type), te.Value)})
+		} else {
+			errs = append(errs, FieldError{Path: ".", Message: err.Error()})
+		}
+	}
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Path < errs[j].Path })
+	return errs
+}
+
+func jsonTypeName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "integer"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Slice, reflect.Array:
+		return "list"
+	case reflect.Map, reflect.Struct:
+		return "object"
+	}
+	return t.String()
+}
+
+// unknownFields walks v alongside t and records keys that t has no field for.
+func unknownFields(v any, t reflect.Type, path string, skip map[string]bool, errs *[]FieldError) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch val := v.(type) {
+	case map[string]any:
+		switch t.Kind() {
+		case reflect.Struct:
+			fields := jsonFields(t)
+			keys := make([]string, 0, len(val))
+			for k := range val {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				p := joinPath(path, k)
+				ft, ok := fields[k]
+				if !ok {
+					*errs = append(*errs, FieldError{Path: p, Message: unknownFieldMessage(k, fields)})
+					continue
+				}
+				if path == "" && skip[k] {
+					continue
+				}
+				unknownFields(val[k], ft, p, skip, errs)
+			}
+		case reflect.Map:
+			for k, e := range val {
+				unknownFields(e, t.Elem(), joinPath(path, k), skip, errs)
+			}
+		}
+	case []any:
+		if t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+			for i, e := range val {
+				unknownFields(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i), skip, errs)
+			}
+		}
+	}
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// jsonFields maps the json names of t's exported fields to their types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name := f.Name
+		if tag, ok := f.Tag.Lookup("json"); ok {
+			n, _, _ := strings.Cut(tag, ",")
+			if n == "-" {
+				continue
+			}
+			if n != "" {
+				name = n
+			}
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+func unknownFieldMessage(key string, fields map[string]reflect.Type) string {
+	known := make([]string, 0, len(fields))
+	for k := range fields {
+		known = append(known, k)
+	}
+	sort.Strings(known)
+	best, bestDist := "", 3
+	for _, k := range known {
+		if d := editDistance(strings.ToLower(key), strings.ToLower(k)); d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf("unknown field; did you mean `%s`?", best)
+	}
+	return fmt.Sprintf("unknown field; known fields here: %s", strings.Join(known, ", "))
+}
+
+// editDistance is the Levenshtein distance, used only to suggest a fix for
+// a misspelt field name.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,94 @@
+package fn
+
+import (
+	"strings"
+
+	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
+)
+
+// Annotations through which kpt and kustomize track where an item came from.
+const (
+	PathAnnotation         = "internal.config.kubernetes.io/path"
+	LegacyPathAnnotation   = "config.kubernetes.io/path"
+	LegacyIndexAnnotation  = "config.kubernetes.io/index"
+	LocalConfigAnnotation  = "config.kubernetes.io/local-config"
+	internalAnnotationsPfx = "internal.config.kubernetes.io/"
+)
+
+// trackingAnnotation reports whether an annotation belongs to the
+// orchestrator's bookkeeping (file, index, id) rather than to the object.
+func trackingAnnotation(key string) bool {
+	switch key {
+	case LegacyPathAnnotation, LegacyIndexAnnotation, "config.k8s.io/id", "kustomize.config.k8s.io/id":
+		return true
+	}
+	return strings.HasPrefix(key, internalAnnotationsPfx)
+}
+
+// ObjectID identifies an object the way orchestrators do: group, kind,
+// namespace and name (the version may change between runs).
+type ObjectID struct {
+	Group, Kind, Namespace, Name string
+}
+
+// IDOf returns the ObjectID of o.
+func IDOf(o *kfn.KubeObject) ObjectID {
+	gk := o.GroupKind()
+	return ObjectID{Group: gk.Group, Kind: gk.Kind, Namespace: o.GetNamespace(), Name: o.GetName()}
+}
+
+// IsLocalConfig reports whether o is marked as never to be applied.
+func IsLocalConfig(o *kfn.KubeObject) bool {
+	return o.GetAnnotation(LocalConfigAnnotation) == "true"
+}
+
+// ReplaceOwned returns items with every object for which owned is true
+// replaced by generated. A generated object whose ID matches a replaced one
+// takes that object's position and its tracking annotations, so that kpt
+// keeps writing it to the file the user chose and a second run changes
+// nothing; other generated objects are appended in the given order. This is
+// what the SDK's Upsert does not do: it drops the path annotation.
+func ReplaceOwned(items kfn.KubeObjects, owned func(*kfn.KubeObject) bool, generated kfn.KubeObjects) kfn.KubeObjects {
+	byID := make(map[ObjectID]*kfn.KubeObject, len(generated))
+	for _, g := range generated {
+		byID[IDOf(g)] = g
+	}
+	placed := make(map[*kfn.KubeObject]bool, len(generated))
+	out := make(kfn.KubeObjects, 0, len(items)+len(generated))
+	for _, it := range items {
+		if !owned(it) {
+			out = append(out, it)
+			continue
+		}
+		g, ok := byID[IDOf(it)]
+		if !ok || placed[g] {
+			continue // stale: no longer generated
+		}
+		inheritTracking(g, it)
+		placed[g] = true
+		out = append(out, g)
+	}
+	for _, g := range generated {
+		if !placed[g] {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// inheritTracking copies the orchestrator's bookkeeping annotations of old
+// onto g, replacing g's own default file placement.
+func inheritTracking(g, old *kfn.KubeObject) {
+	oldAnn := old.GetAnnotations()
+	hasPath := oldAnn[PathAnnotation] != "" || oldAnn[LegacyPathAnnotation] != ""
+	for k := range g.GetAnnotations() {
+		if hasPath && trackingAnnotation(k) {
+			_ = g.RemoveAnnotation(k)
+		}
+	}
+	for k, v := range oldAnn {
+		if trackingAnnotation(k) {
+			_ = g.SetAnnotation(k, v)
+		}
+	}
+}

@@ -1,0 +1,265 @@
+package federation
+
+import (
+	"fmt"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// ServiceName is a service's name and namespace.
+type ServiceName struct {
+	Name, Namespace string
+}
+
+func (s ServiceName) String() string { return s.Namespace + "/" + s.Name }
+
+// Host returns the service's Kubernetes hostname in clusterDomain.
+func (s ServiceName) Host(clusterDomain string) string {
+	return s.Name + "." + s.Namespace + ".svc." + clusterDomain
+}
+
+// SkippedRule is a rule OSSM 2 ignored (it only logged); meshfed reports it.
+type SkippedRule struct {
+	Index  int
+	Reason string
+}
+
+func wildcard(s string) bool { return s == "" || s == matchAny }
+
+// matches applies federation's selector semantics: an empty or "*" field
+// matches anything, any other value only itself (no globbing).
+func (m NameMapping) matches(s ServiceName) bool {
+	return (wildcard(m.Namespace) || m.Namespace == s.Namespace) &&
+		(wildcard(m.Name) || m.Name == s.Name)
+}
+
+// rename applies the alias: each alias field that is empty or "*" keeps the
+// original value.
+func (m NameMapping) rename(s ServiceName) ServiceName {
+	if m.Alias == nil {
+		return s
+	}
+	out := s
+	if !wildcard(m.Alias.Namespace) {
+		out.Namespace = m.Alias.Namespace
+	}
+	if !wildcard(m.Alias.Name) {
+		out.Name = m.Alias.Name
+	}
+	return out
+}
+
+// Exporter evaluates an ExportedServiceSet's rules.
+type Exporter struct {
+	peer  string
+	rules []exportRule
+}
+
+type exportRule struct {
+	index     int
+	name      *NameMapping // NameSelector rule
+	namespace string       // LabelSelector rule
+	selector  labels.Selector
+	aliases   []NameMapping
+}
+
+// NewExporter compiles the rules of ess, returning the ones OSSM 2 would
+// have skipped.
+func NewExporter(ess ExportedServiceSet) (*Exporter, []SkippedRule) {
+	e := &Exporter{peer: ess.Name}
+	var skipped []SkippedRule
+	for i, r := range ess.Spec.ExportRules {
+		switch r.Type {
+		case NameSelectorType:
+			if r.NameSelector == nil {
+				skipped = append(skipped, SkippedRule{i, "type NameSelector without `nameSelector`"})
+				continue
+			}
+			e.rules = append(e.rules, exportRule{index: i, name: r.NameSelector})
+		case LabelSelectorType:
+			if r.LabelSelector == nil {
+				skipped = append(skipped, SkippedRule{i, "type LabelSelector without `labelSelector`"})
+				continue
+			}
+			sel := labels.Everything()
+			if r.LabelSelector.Selector != nil {
+				s, err := metav1.LabelSelectorAsSelector(r.LabelSelector.Selector)
+				if err != nil {
+					skipped = append(skipped, SkippedRule{i, fmt.Sprintf("invalid `labelSelector.selector`: %v", err)})
+					continue
+				}
+				sel = s
+			}
+			e.rules = append(e.rules, exportRule{index: i, namespace: r.LabelSelector.Namespace, selector: sel, aliases: r.LabelSelector.Aliases})
+		default:
+			skipped = append(skipped, SkippedRule{i, fmt.Sprintf("unknown rule type %q (only NameSelector and LabelSelector exist)", r.Type)})
+		}
+	}
+	return e, skipped
+}
+
+// Export returns the exported (post-alias) name of svc, the index of the
+// rule that matched, and whether any rule matched. The first matching rule
+// wins, so more specific rules must come first.
+func (e *Exporter) Export(svc ServiceName, serviceLabels map[string]string) (ServiceName, int, bool) {
+	for _, r := range e.rules {
+		if r.name != nil {
+			if r.name.matches(svc) {
+				return r.name.rename(svc), r.index, true
+			}
+			continue
+		}
+		if !wildcard(r.namespace) && r.namespace != svc.Namespace {
+			continue
+		}
+		if !r.selector.Matches(labels.Set(serviceLabels)) {
+			continue
+		}
+		// Aliases are matched against the original name, first match wins;
+		// no matching alias keeps the name.
+		for _, a := range r.aliases {
+			if a.matches(svc) {
+				return a.rename(svc), r.index, true
+			}
+		}
+		return svc, r.index, true
+	}
+	return ServiceName{}, -1, false
+}
+
+// ExportedHost is the name federation put on the wire between the meshes:
+// <name>.<namespace>.svc.<P_E>-exports.local.
+func ExportedHost(exported ServiceName, peer string) string {
+	return exported.Name + "." + exported.Namespace + ".svc." + peer + "-exports.local"
+}
+
+// Exportable applies OSSM 2's candidate check for the
+// networking.istio.io/exportTo annotation of a Service: it may be exported
+// when the annotation is empty, contains "*", contains "." and the service
+// is in the control-plane namespace, or names the control-plane namespace.
+func Exportable(exportTo, serviceNamespace, cpNamespace string) bool {
+	if strings.TrimSpace(exportTo) == "" {
+		return true
+	}
+	for _, e := range strings.Split(exportTo, ",") {
+		switch e = strings.TrimSpace(e); e {
+		case "*":
+			return true
+		case ".":
+			if serviceNamespace == cpNamespace {
+				return true
+			}
+		case cpNamespace:
+			return true
+		}
+	}
+	return false
+}
+
+// Imported is where an imported service lands in the importing mesh.
+type Imported struct {
+	Host string
+	// Name is the local (post-alias) name and namespace.
+	Name ServiceName
+	// Local is true for importAsLocal imports, whose host is in the local
+	// cluster domain and which aggregate with a local Service of that name.
+	Local bool
+	Rule  int
+}
+
+// Importer evaluates an ImportedServiceSet's rules.
+type Importer struct {
+	rules         []importRule
+	defaultSuffix string
+	localSuffix   string
+}
+
+type importRule struct {
+	index  int
+	m      NameMapping
+	local  bool
+	suffix string
+}
+
+// NewImporter compiles iss, whose name is the importer's name for the
+// exporting mesh (P_I), for an importing cluster with clusterDomain. It
+// returns the rules OSSM 2 would have skipped.
+func NewImporter(iss ImportedServiceSet, clusterDomain string) (*Importer, []SkippedRule) {
+	im := &Importer{
+		defaultSuffix: "svc." + iss.Name + "-imports.local",
+		localSuffix:   "svc." + clusterDomain,
+	}
+	if iss.Spec.DomainSuffix != "" {
+		im.defaultSuffix = iss.Spec.DomainSuffix
+	}
+	var skipped []SkippedRule
+	for i, r := range iss.Spec.ImportRules {
+		switch {
+		case r.Type != NameSelectorType:
+			skipped = append(skipped, SkippedRule{i, fmt.Sprintf("rule type %q is not supported for imports (only NameSelector)", r.Type)})
+			continue
+		case r.NameSelector == nil:
+			skipped = append(skipped, SkippedRule{i, "type NameSelector without `nameSelector`"})
+			continue
+		case r.ImportAsLocal && (r.NameSelector.Alias == nil || wildcard(r.NameSelector.Alias.Namespace)):
+			skipped = append(skipped, SkippedRule{i, "`importAsLocal` needs a fixed `nameSelector.alias.namespace` (not empty or \"*\")"})
+			continue
+		}
+		rule := importRule{index: i, m: *r.NameSelector, local: r.ImportAsLocal, suffix: im.defaultSuffix}
+		switch {
+		case r.ImportAsLocal:
+			rule.suffix = im.localSuffix // overrides any domainSuffix
+		case r.DomainSuffix != "":
+			rule.suffix = r.DomainSuffix
+		}
+		im.rules = append(im.rules, rule)
+	}
+	return im, skipped
+}
+
+// Import matches an exported (post-alias) name against the rules; the first
+// match decides the local name and hostname.
+func (im *Importer) Import(exported ServiceName) (Imported, bool) {
+	for _, r := range im.rules {
+		if !r.m.matches(exported) {
+			continue
+		}
+		local := r.m.rename(exported)
+		return Imported{
+			Host:  local.Name + "." + local.Namespace + "." + r.suffix,
+			Name:  local,
+			Local: r.local,
+			Rule:  r.index,
+		}, true
+	}
+	return Imported{}, false
+}
+
+// Valid reports whether OSSM 2 applied this locality: a zone needs a
+// region, a subzone needs a zone; otherwise it silently used none.
+func (l Locality) Valid() bool {
+	if l.Region == "" && l.Zone == "" && l.Subzone == "" {
+		return false
+	}
+	if l.Zone != "" && l.Region == "" {
+		return false
+	}
+	if l.Subzone != "" && (l.Zone == "" || l.Region == "") {
+		return false
+	}
+	return true
+}
+
+// String is the Istio locality form region/zone/subzone.
+func (l Locality) String() string {
+	s := l.Region
+	if l.Zone != "" {
+		s += "/" + l.Zone
+	}
+	if l.Subzone != "" {
+		s += "/" + l.Subzone
+	}
+	return s
+}
