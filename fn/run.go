@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 // Processor transforms a ResourceList in place and appends results to it.
@@ -30,20 +32,55 @@ func (f ProcessorFunc) Process(rl *kfn.ResourceList) { f(rl) }
 // kustomize and Argo CD never show `results`. The returned exit code is 1 if
 // and only if there is an error-severity result or the input could not be
 // read; the orchestrators rely on it to stop a pipeline.
+//
+// It does what the SDK's fn.Execute does (kyaml's ByteReadWriter, keeping
+// the orchestrator's annotations and the item order) without its two extra
+// serialise-and-parse round trips per item, and it accepts a ResourceList
+// without a functionConfig, since meshfed's configs may be items.
 func Run(p Processor, in io.Reader, out, stderr io.Writer) int {
-	var results kfn.Results
-	err := kfn.Execute(kfn.ResourceListProcessorFunc(func(rl *kfn.ResourceList) (bool, error) {
-		p.Process(rl)
-		results = rl.Results
-		// The exit code is decided below from the results, so the SDK must
-		// not replace them with its own generic failure.
-		return true, nil
-	}), in, out)
+	rw := &kio.ByteReadWriter{
+		Reader: in,
+		Writer: out,
+		// The orchestrator owns the id annotations: neither add nor strip them.
+		OmitReaderAnnotations: true,
+		KeepReaderAnnotations: true,
+	}
+	nodes, err := rw.Read()
 	if err != nil {
-		fmt.Fprintf(stderr, "meshfed: %v\n", strings.TrimSpace(err.Error()))
+		fmt.Fprintf(stderr, "meshfed: reading the ResourceList from stdin: %v\n", strings.TrimSpace(err.Error()))
 		return 1
 	}
-	return ReportToStderr(results, stderr)
+	rl := &kfn.ResourceList{Items: make(kfn.KubeObjects, 0, len(nodes)), FunctionConfig: kfn.NewEmptyKubeObject()}
+	for _, n := range nodes {
+		rl.Items = append(rl.Items, kfn.MoveToKubeObject(n))
+	}
+	if rw.FunctionConfig != nil {
+		// Copied, not moved: the writer echoes the original back.
+		rl.FunctionConfig = kfn.CopyToKubeObject(rw.FunctionConfig)
+	}
+	p.Process(rl)
+	if err := write(rw, rl); err != nil {
+		fmt.Fprintf(stderr, "meshfed: writing the ResourceList to stdout: %v\n", err)
+		return 1
+	}
+	return ReportToStderr(rl.Results, stderr)
+}
+
+func write(rw *kio.ByteReadWriter, rl *kfn.ResourceList) error {
+	if len(rl.Results) > 0 {
+		b, err := yaml.Marshal(rl.Results)
+		if err != nil {
+			return err
+		}
+		if rw.Results, err = yaml.Parse(string(b)); err != nil {
+			return err
+		}
+	}
+	nodes := make([]*yaml.RNode, 0, len(rl.Items))
+	for _, it := range rl.Items {
+		nodes = append(nodes, it.MoveToResourceNode())
+	}
+	return rw.Write(nodes)
 }
 
 // ReportToStderr prints error and warning results, one per line, and

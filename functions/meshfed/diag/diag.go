@@ -1,0 +1,154 @@
+// Package diag carries what meshfed reports: findings about an item and one
+// of its fields, each saying what is wrong and how to fix it. The pipeline
+// turns them into KRM results at the edge.
+package diag
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+
+	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
+)
+
+// Severity of a finding.
+type Severity int
+
+const (
+	Info Severity = iota
+	Warning
+	Error
+)
+
+// Ref identifies the item a finding is about.
+type Ref struct {
+	APIVersion, Kind, Namespace, Name string
+	// File and Index locate the item in a kpt package, when known.
+	File  string
+	Index int
+}
+
+// RefOf returns the Ref of a KubeObject, with its file location when the
+// orchestrator recorded one.
+func RefOf(o *kfn.KubeObject) Ref {
+	ann := o.GetAnnotations()
+	r := Ref{APIVersion: o.GetAPIVersion(), Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName()}
+	if p := ann["internal.config.kubernetes.io/path"]; p != "" {
+		r.File = p
+	} else {
+		r.File = ann["config.kubernetes.io/path"]
+	}
+	idx := ann["internal.config.kubernetes.io/index"]
+	if idx == "" {
+		idx = ann["config.kubernetes.io/index"]
+	}
+	r.Index, _ = strconv.Atoi(idx)
+	return r
+}
+
+func (r Ref) String() string {
+	s := r.Kind
+	if r.Namespace != "" {
+		s += " " + r.Namespace + "/" + r.Name
+	} else {
+		s += " " + r.Name
+	}
+	return s
+}
+
+// Finding is one reported problem or note.
+type Finding struct {
+	Severity Severity
+	Ref      *Ref
+	Field    string
+	Message  string
+}
+
+// Findings accumulates findings.
+type Findings []Finding
+
+// Add appends a finding.
+func (f *Findings) Add(sev Severity, ref *Ref, field, format string, args ...any) {
+	*f = append(*f, Finding{Severity: sev, Ref: ref, Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// Errorf appends an error.
+func (f *Findings) Errorf(ref *Ref, field, format string, args ...any) {
+	f.Add(Error, ref, field, format, args...)
+}
+
+// Warnf appends a warning.
+func (f *Findings) Warnf(ref *Ref, field, format string, args ...any) {
+	f.Add(Warning, ref, field, format, args...)
+}
+
+// Infof appends an informational note.
+func (f *Findings) Infof(ref *Ref, field, format string, args ...any) {
+	f.Add(Info, ref, field, format, args...)
+}
+
+// HasErrors reports whether any finding is an error.
+func (f Findings) HasErrors() bool {
+	for _, x := range f {
+		if x.Severity == Error {
+			return true
+		}
+	}
+	return false
+}
+
+// Sorted returns the findings in a stable order that does not depend on
+// the order of the input items: severity first (errors on top), then item,
+// field and message.
+func (f Findings) Sorted() Findings {
+	out := append(Findings(nil), f...)
+	key := func(x Finding) string {
+		if x.Ref == nil {
+			return ""
+		}
+		return x.Ref.Kind + "\x00" + x.Ref.Namespace + "\x00" + x.Ref.Name
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Severity != b.Severity {
+			return a.Severity > b.Severity
+		}
+		if ka, kb := key(a), key(b); ka != kb {
+			return ka < kb
+		}
+		if a.Field != b.Field {
+			return a.Field < b.Field
+		}
+		return a.Message < b.Message
+	})
+	return out
+}
+
+// Results converts findings to KRM results.
+func (f Findings) Results() kfn.Results {
+	out := make(kfn.Results, 0, len(f))
+	for _, x := range f {
+		r := &kfn.Result{Message: x.Message, Severity: severityOf(x.Severity)}
+		if x.Ref != nil {
+			r.ResourceRef = &kfn.ResourceRef{APIVersion: x.Ref.APIVersion, Kind: x.Ref.Kind, Namespace: x.Ref.Namespace, Name: x.Ref.Name}
+			if x.Ref.File != "" {
+				r.File = &kfn.File{Path: x.Ref.File, Index: x.Ref.Index}
+			}
+		}
+		if x.Field != "" {
+			r.Field = &kfn.Field{Path: x.Field}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func severityOf(s Severity) kfn.Severity {
+	switch s {
+	case Error:
+		return kfn.Error
+	case Warning:
+		return kfn.Warning
+	}
+	return kfn.Info
+}

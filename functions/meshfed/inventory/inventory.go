@@ -1,0 +1,201 @@
+// Package inventory indexes the Services and workloads of one mesh, as the
+// manifests in git describe them, and answers what federation never sent:
+// ports with target ports, pod selectors and the service accounts behind a
+// Service.
+package inventory
+
+import (
+	"sort"
+	"strconv"
+
+	"github.com/meshfed/meshfed/functions/meshfed/diag"
+	"github.com/meshfed/meshfed/functions/meshfed/federation"
+	"github.com/meshfed/meshfed/functions/meshfed/protocol"
+)
+
+// ExportToAnnotation is Istio's per-Service visibility annotation, which
+// OSSM 2 federation also honoured when choosing export candidates.
+const ExportToAnnotation = "networking.istio.io/exportTo"
+
+// Port is a Service port.
+type Port struct {
+	Name        string
+	Number      int32
+	Transport   string // TCP, UDP or SCTP
+	AppProtocol string
+	// TargetNumber or TargetName: the Service's targetPort.
+	TargetNumber int32
+	TargetName   string
+}
+
+// Protocol returns the Istio protocol istiod derives for this port.
+func (p Port) Protocol() string {
+	return protocol.FromServicePort(p.Number, p.Name, p.Transport, p.AppProtocol)
+}
+
+// Service is a Kubernetes Service.
+type Service struct {
+	federation.ServiceName
+	Labels   map[string]string
+	ExportTo string
+	Type     string
+	Ports    []Port
+	Selector map[string]string
+	Ref      diag.Ref
+}
+
+// Workload is anything that runs pods: a Pod, or a controller's pod template.
+type Workload struct {
+	Namespace      string
+	PodLabels      map[string]string
+	ServiceAccount string
+	// ContainerPorts maps container port names to numbers.
+	ContainerPorts map[string]int32
+	Ref            diag.Ref
+}
+
+// Inventory indexes one mesh's Services and workloads.
+type Inventory struct {
+	services map[federation.ServiceName]*Service
+	sorted   []*Service
+	dirty    bool
+	// byLabel indexes workloads by namespace and one pod label, so that
+	// finding the pods behind a Service does not scan every workload.
+	byLabel map[nsLabel][]*Workload
+}
+
+type nsLabel struct{ namespace, key, value string }
+
+// New returns an empty inventory.
+func New() *Inventory {
+	return &Inventory{services: map[federation.ServiceName]*Service{}, byLabel: map[nsLabel][]*Workload{}}
+}
+
+// AddService adds a Service. A second Service of the same name replaces
+// nothing and reports false.
+func (inv *Inventory) AddService(s *Service) bool {
+	if _, dup := inv.services[s.ServiceName]; dup {
+		return false
+	}
+	inv.services[s.ServiceName] = s
+	inv.dirty = true
+	return true
+}
+
+// AddWorkload adds a workload.
+func (inv *Inventory) AddWorkload(w *Workload) {
+	for k, v := range w.PodLabels {
+		key := nsLabel{w.Namespace, k, v}
+		inv.byLabel[key] = append(inv.byLabel[key], w)
+	}
+}
+
+// Service returns the Service of that name.
+func (inv *Inventory) Service(n federation.ServiceName) (*Service, bool) {
+	s, ok := inv.services[n]
+	return s, ok
+}
+
+// Services returns every Service, sorted by namespace and name so that
+// results never depend on the order of the input items.
+func (inv *Inventory) Services() []*Service {
+	if inv.dirty {
+		inv.sorted = inv.sorted[:0]
+		for _, s := range inv.services {
+			inv.sorted = append(inv.sorted, s)
+		}
+		sort.Slice(inv.sorted, func(i, j int) bool {
+			a, b := inv.sorted[i], inv.sorted[j]
+			if a.Namespace != b.Namespace {
+				return a.Namespace < b.Namespace
+			}
+			return a.Name < b.Name
+		})
+		inv.dirty = false
+	}
+	return inv.sorted
+}
+
+// Backends returns the workloads in the Service's namespace whose pod
+// labels match its selector, in a stable order. A Service without a
+// selector has none (its endpoints are managed by hand).
+func (inv *Inventory) Backends(s *Service) []*Workload {
+	return inv.Selected(s.Namespace, s.Selector)
+}
+
+// Selected returns the workloads in namespace whose pod labels include
+// every label of selector.
+func (inv *Inventory) Selected(namespace string, selector map[string]string) []*Workload {
+	if len(selector) == 0 {
+		return nil
+	}
+	// Start from the smallest posting list, then filter by the rest.
+	var candidates []*Workload
+	first := true
+	for k, v := range selector {
+		l := inv.byLabel[nsLabel{namespace, k, v}]
+		if first || len(l) < len(candidates) {
+			candidates, first = l, false
+		}
+	}
+	var out []*Workload
+	for _, w := range candidates {
+		if matches(selector, w.PodLabels) {
+			out = append(out, w)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Ref.Kind+"/"+out[i].Ref.Name < out[j].Ref.Kind+"/"+out[j].Ref.Name })
+	return out
+}
+
+func matches(selector, labels map[string]string) bool {
+	for k, v := range selector {
+		if got, ok := labels[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+// ServiceAccounts returns the sorted, distinct service accounts of the
+// Service's backends; nil when no workload in the inventory backs it.
+func (inv *Inventory) ServiceAccounts(s *Service) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, w := range inv.Backends(s) {
+		if !seen[w.ServiceAccount] {
+			seen[w.ServiceAccount] = true
+			out = append(out, w.ServiceAccount)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TargetPort resolves a Service port's target port to a number: the
+// number itself, the port number when unset, or the container port of that
+// name in the workloads behind the Service. ok is false when a named
+// target port cannot be resolved, or the workloads disagree on it.
+func (inv *Inventory) TargetPort(s *Service, p Port) (port int32, ok bool) {
+	switch {
+	case p.TargetName == "" && p.TargetNumber != 0:
+		return p.TargetNumber, true
+	case p.TargetName == "":
+		return p.Number, true
+	}
+	if n, err := strconv.Atoi(p.TargetName); err == nil {
+		return int32(n), true
+	}
+	var found int32
+	for _, w := range inv.Backends(s) {
+		n, has := w.ContainerPorts[p.TargetName]
+		if !has {
+			continue
+		}
+		if found != 0 && found != n {
+			return 0, false
+		}
+		found = n
+	}
+	return found, found != 0
+}

@@ -1,0 +1,222 @@
+package pipeline
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/meshfed/meshfed/functions/meshfed/api/v1alpha1"
+	"github.com/meshfed/meshfed/functions/meshfed/diag"
+	"github.com/meshfed/meshfed/functions/meshfed/federation"
+	"github.com/meshfed/meshfed/functions/meshfed/inventory"
+	"github.com/meshfed/meshfed/functions/meshfed/render"
+)
+
+// localClusterDomain is the exporting cluster's own domain: the names its
+// Services already have and need no extra ServiceEntry.
+const localClusterDomain = "cluster.local"
+
+// exposure is one hostname a peer dials, and the service behind it.
+type exposure struct {
+	host     string
+	service  federation.ServiceName // the real, local Service
+	via      string                 // what made meshfed expose it, for messages
+	ports    []v1alpha1.Port
+	selector map[string]string
+}
+
+// exportPlan is what one MeshExport resolves to.
+type exportPlan struct {
+	cfg       config
+	exposures map[string]*exposure
+}
+
+// resolveExport computes every hostname the peers dial and the service
+// behind it.
+func resolveExport(in *input, c config, f *diag.Findings) *exportPlan {
+	spec := c.export.Spec
+	plan := &exportPlan{cfg: c, exposures: map[string]*exposure{}}
+	peers := spec.Peers
+	if len(peers) == 0 {
+		for _, name := range sortedKeys(in.local.exportSets) {
+			peers = append(peers, v1alpha1.ExportPeer{Name: name, ClusterDomain: v1alpha1.DefaultClusterDomain})
+		}
+	}
+	if len(peers) == 0 && len(spec.Services) == 0 {
+		f.Warnf(&c.ref, "spec", "nothing to export: there is no ExportedServiceSet among this mesh's items and no spec.services; the east-west gateway exposes no host")
+	}
+	for i, p := range peers {
+		resolveExportPeer(in, c, i, p, plan, f)
+	}
+	for i, s := range spec.Services {
+		resolveExplicitExport(in, c, i, s, plan, f)
+	}
+	return plan
+}
+
+func resolveExportPeer(in *input, c config, i int, p v1alpha1.ExportPeer, plan *exportPlan, f *diag.Findings) {
+	field := fmt.Sprintf("spec.peers[%d]", i)
+	if len(c.export.Spec.Peers) == 0 {
+		field = "spec.peers" // defaulted from the ExportedServiceSets
+	}
+	ess, ok := in.local.exportSets[p.Name]
+	if !ok {
+		f.Warnf(&c.ref, field+".name", "there is no ExportedServiceSet %q among this mesh's items, so no service is exported to peer %q by rules; add it, or list services under spec.services", p.Name, p.Name)
+		return
+	}
+	peer := in.peer(p.Name)
+	remote := p.RemoteName
+	if remote == "" {
+		name, why, ok := onlySet(peer.importSets, federation.KindImportedServiceSet, peer)
+		if !ok {
+			f.Errorf(&c.ref, field+".remoteName", "cannot tell which hostnames peer %q dials: %s; add the peer's ImportedServiceSet for this mesh with annotations %s: %s and config.kubernetes.io/local-config: \"true\", and set %s.remoteName to its name if there are several", p.Name, why, PeerAnnotation, p.Name, field)
+			return
+		}
+		remote = name
+	}
+	iss, ok := peer.importSets[remote]
+	if !ok {
+		f.Errorf(&c.ref, field+".remoteName", "the peer's ImportedServiceSet %q is not among %s: add it (it decides the hostnames the peer dials), or export with spec.services[].hosts instead", remote, peer.describe())
+		return
+	}
+	via := fmt.Sprintf("ExportedServiceSet %s and the peer's ImportedServiceSet %s", p.Name, remote)
+	for _, is := range importedSet(exportedSet(in.local, ess, f), iss, p.ClusterDomain, f) {
+		plan.expose(in.local, is.imported.Host, is.svc, via, nil, nil, c, f)
+	}
+}
+
+func resolveExplicitExport(in *input, c config, i int, s v1alpha1.ExportService, plan *exportPlan, f *diag.Findings) {
+	field := fmt.Sprintf("spec.services[%d]", i)
+	name := federation.ServiceName{Name: s.Name, Namespace: s.Namespace}
+	svc, _ := in.local.inv.Service(name)
+	if svc == nil && (len(s.Ports) == 0 || len(s.WorkloadSelector) == 0) {
+		f.Errorf(&c.ref, field, "Service %s is not among this mesh's items, so its ports and pod selector are unknown: add the Service, or set %s.ports and %s.workloadSelector", name, field, field)
+		return
+	}
+	if svc == nil {
+		svc = &inventory.Service{ServiceName: name, Ref: c.ref}
+	}
+	via := "MeshExport " + c.name + " " + field
+	hosts := append([]string{name.Host(localClusterDomain)}, s.Hosts...)
+	for _, h := range hosts {
+		plan.expose(in.local, h, svc, via, s.Ports, s.WorkloadSelector, c, f)
+	}
+}
+
+// expose records that host must reach svc, rejecting hosts that would
+// reach the wrong backend.
+func (plan *exportPlan) expose(m *mesh, host string, svc *inventory.Service, via string, ports []v1alpha1.Port, selector map[string]string, c config, f *diag.Findings) {
+	if prev, ok := plan.exposures[host]; ok {
+		if prev.service != svc.ServiceName {
+			f.Errorf(&c.ref, "spec", "two exports resolve to the hostname %q: Service %s (via %s) and Service %s (via %s); a host can reach only one service: give one of them another name with an export or import alias", host, prev.service, prev.via, svc.ServiceName, via)
+			return
+		}
+		if ports != nil {
+			prev.ports = ports
+		}
+		if selector != nil {
+			prev.selector = selector
+		}
+		return
+	}
+	if other, ok := realServiceOf(m, host); ok && other != svc.ServiceName {
+		f.Errorf(&c.ref, "spec", "the peer dials %q for Service %s (via %s), but that is the name of a different Service, %s, in this mesh: SNI routing at the east-west gateway would reach %s instead; change the import alias so the hostname differs", host, svc.ServiceName, via, other, other)
+		return
+	}
+	e := &exposure{host: host, service: svc.ServiceName, via: via, ports: ports, selector: selector}
+	if host != svc.Host(localClusterDomain) {
+		e.ports, e.selector = exportPorts(m, svc, c, ports, f), selector
+		if e.selector == nil {
+			e.selector = svc.Selector
+		}
+		if len(e.selector) == 0 {
+			f.Errorf(&svc.Ref, "spec.selector", "Service %s is exported as %q but has no pod selector, so a ServiceEntry for that name would select no pods; add the Service to MeshExport %s spec.services with a workloadSelector", svc.ServiceName, host, c.name)
+		}
+	}
+	plan.exposures[host] = e
+}
+
+// realServiceOf returns the Service whose own Kubernetes hostname host is.
+func realServiceOf(m *mesh, host string) (federation.ServiceName, bool) {
+	var n federation.ServiceName
+	rest, ok := cutSuffix(host, ".svc."+localClusterDomain)
+	if !ok {
+		return n, false
+	}
+	for i := len(rest) - 1; i >= 0; i-- {
+		if rest[i] == '.' {
+			n = federation.ServiceName{Name: rest[:i], Namespace: rest[i+1:]}
+			_, found := m.inv.Service(n)
+			return n, found
+		}
+	}
+	return n, false
+}
+
+func cutSuffix(s, suffix string) (string, bool) {
+	if len(s) > len(suffix) && s[len(s)-len(suffix):] == suffix {
+		return s[:len(s)-len(suffix)], true
+	}
+	return s, false
+}
+
+// exportPorts returns the ServiceEntry ports for an exported Service:
+// explicit ones, or the Service's with target ports resolved to numbers.
+func exportPorts(m *mesh, svc *inventory.Service, c config, explicit []v1alpha1.Port, f *diag.Findings) []v1alpha1.Port {
+	if len(explicit) > 0 {
+		return completePorts(explicit)
+	}
+	if len(svc.Ports) == 0 {
+		f.Errorf(&svc.Ref, "spec.ports", "Service %s is exported but has no ports; add its ports, or set them in MeshExport %s spec.services[].ports", svc.ServiceName, c.name)
+		return nil
+	}
+	out := make([]v1alpha1.Port, 0, len(svc.Ports))
+	for i, p := range svc.Ports {
+		target, ok := m.inv.TargetPort(svc, p)
+		if !ok {
+			f.Errorf(&svc.Ref, fmt.Sprintf("spec.ports[%d].targetPort", i), "targetPort %q of Service %s names a container port that no workload behind the Service declares (or they disagree), so the number the east-west gateway must forward to is unknown; add the Deployment (or other workload) to the items, or set MeshExport %s spec.services[] with name %s, namespace %s and ports[].targetPort", p.TargetName, svc.ServiceName, c.name, svc.Name, svc.Namespace)
+			continue
+		}
+		out = append(out, v1alpha1.Port{Number: p.Number, Name: p.Name, Protocol: p.Protocol(), TargetPort: target})
+	}
+	return completePorts(out)
+}
+
+// completePorts names unnamed ports (ServiceEntry ports need a name) and
+// canonicalises protocols, in port-number order.
+func completePorts(in []v1alpha1.Port) []v1alpha1.Port {
+	out := append([]v1alpha1.Port(nil), in...)
+	for i := range out {
+		if p, ok := canonicalProtocol(out[i].Protocol); ok {
+			out[i].Protocol = p
+		}
+		if out[i].Name == "" {
+			out[i].Name = portName(out[i])
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Number < out[j].Number })
+	return out
+}
+
+// renderExport turns a plan into objects.
+func renderExport(plan *exportPlan) []render.Object {
+	spec := plan.cfg.export.Spec
+	meta := func(namespace, name string) render.Object {
+		return render.Object{Namespace: namespace, Name: name}
+	}
+	gw := spec.Gateway
+	objs := []render.Object{render.EastWestGateway(meta(gw.Namespace, gw.Name), spec.Network, gw.Port)}
+	hosts := sortedKeys(plan.exposures)
+	if len(hosts) > 0 {
+		objs = append(objs, render.ExposedHostsGateway(meta(gw.Namespace, render.Name(gw.Name+"-exposed-hosts")), gw.Name, gw.Port, hosts))
+	}
+	names := uniqueNames{}
+	for _, h := range hosts {
+		e := plan.exposures[h]
+		if e.host == e.service.Host(localClusterDomain) {
+			continue
+		}
+		name := names.get(e.service.Namespace, h)
+		objs = append(objs, render.ExportServiceEntry(meta(e.service.Namespace, name), h, e.ports, e.selector))
+	}
+	return objs
+}

@@ -1,0 +1,85 @@
+package pipeline
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/meshfed/meshfed/functions/meshfed/diag"
+	"github.com/meshfed/meshfed/functions/meshfed/federation"
+	"github.com/meshfed/meshfed/functions/meshfed/inventory"
+)
+
+// exportedService is a Service an ExportedServiceSet exports, under its
+// exported (post-alias) name.
+type exportedService struct {
+	svc      *inventory.Service
+	exported federation.ServiceName
+}
+
+// importedService is an exported service that an ImportedServiceSet rule
+// imports.
+type importedService struct {
+	exportedService
+	imported federation.Imported
+}
+
+// exportedSet evaluates ess over the Services of m exactly as OSSM 2 did:
+// never ExternalName Services, only those whose exportTo annotation lets
+// the control plane see them, first matching rule wins.
+func exportedSet(m *mesh, ess item[federation.ExportedServiceSet], f *diag.Findings) []exportedService {
+	ex, skipped := federation.NewExporter(ess.val)
+	for _, s := range skipped {
+		f.Warnf(&ess.ref, fmt.Sprintf("spec.exportRules[%d]", s.Index), "rule skipped: %s; OSSM 2 skipped it silently, so it exported nothing through it; fix or remove the rule", s.Reason)
+	}
+	var out []exportedService
+	for _, svc := range m.inv.Services() {
+		exported, rule, ok := ex.Export(svc.ServiceName, svc.Labels)
+		if !ok {
+			continue
+		}
+		field := fmt.Sprintf("spec.exportRules[%d]", rule)
+		switch {
+		case svc.Type == "ExternalName":
+			f.Infof(&ess.ref, field, "Service %s matches this rule but is of type ExternalName, which federation never exports; not exported", svc.ServiceName)
+			continue
+		case !federation.Exportable(svc.ExportTo, svc.Namespace, ess.val.Namespace):
+			f.Warnf(&svc.Ref, "metadata.annotations", "Service %s matches rule %d of ExportedServiceSet %s, but its %s annotation %q hides it from the control-plane namespace %q, so OSSM 2 did not export it and neither does meshfed; add %q to the annotation to export it", svc.ServiceName, rule, ess.val.Name, inventory.ExportToAnnotation, svc.ExportTo, ess.val.Namespace, ess.val.Namespace)
+			continue
+		}
+		out = append(out, exportedService{svc: svc, exported: exported})
+	}
+	return out
+}
+
+// importedSet matches exported services against iss's rules.
+func importedSet(exported []exportedService, iss item[federation.ImportedServiceSet], clusterDomain string, f *diag.Findings) []importedService {
+	im, skipped := federation.NewImporter(iss.val, clusterDomain)
+	for _, s := range skipped {
+		f.Warnf(&iss.ref, fmt.Sprintf("spec.importRules[%d]", s.Index), "rule skipped: %s; OSSM 2 skipped it silently, so nothing was imported through it; fix or remove the rule", s.Reason)
+	}
+	var out []importedService
+	for _, e := range exported {
+		imp, ok := im.Import(e.exported)
+		if !ok {
+			f.Infof(&iss.ref, "spec.importRules", "exported service %s (from %s) matches no import rule: not imported, as in OSSM 2", e.exported, e.svc.ServiceName)
+			continue
+		}
+		out = append(out, importedService{exportedService: e, imported: imp})
+	}
+	return out
+}
+
+// onlySet returns the single object of a kind in a mesh, for defaulting a
+// peer's name for this mesh; ok is false with a message when there is none
+// or several.
+func onlySet[T any](sets map[string]item[T], kind string, m *mesh) (string, string, bool) {
+	names := sortedKeys(sets)
+	switch len(names) {
+	case 1:
+		return names[0], "", true
+	case 0:
+		return "", fmt.Sprintf("there is no %s among %s", kind, m.describe()), false
+	default:
+		return "", fmt.Sprintf("there are several %s objects among %s (%s)", kind, m.describe(), strings.Join(names, ", ")), false
+	}
+}

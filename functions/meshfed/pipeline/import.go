@@ -1,0 +1,210 @@
+package pipeline
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/meshfed/meshfed/functions/meshfed/api/v1alpha1"
+	"github.com/meshfed/meshfed/functions/meshfed/diag"
+	"github.com/meshfed/meshfed/functions/meshfed/federation"
+	"github.com/meshfed/meshfed/functions/meshfed/render"
+)
+
+// ImportLabel selects the WorkloadEntry of one import; its value is unique
+// in the namespace, so no real pod and no other import matches it.
+const ImportLabel = "meshfed.dev/import"
+
+// importEntry is one service imported from a peer.
+type importEntry struct {
+	host      string
+	namespace string // where its ServiceEntry and WorkloadEntry go
+	ports     []v1alpha1.Port
+	sans      []string
+	source    string // what made meshfed import it, for messages
+}
+
+// importPeerPlan is one peer of a MeshImport resolved.
+type importPeerPlan struct {
+	peer     v1alpha1.ImportPeer
+	locality string
+	entries  []*importEntry
+}
+
+// importPlan is what one MeshImport resolves to.
+type importPlan struct {
+	cfg   config
+	peers []*importPeerPlan
+}
+
+func resolveImport(in *input, c config, f *diag.Findings) *importPlan {
+	plan := &importPlan{cfg: c}
+	for i, p := range c.imp.Spec.Peers {
+		plan.peers = append(plan.peers, resolveImportPeer(in, c, i, p, f))
+	}
+	return plan
+}
+
+func resolveImportPeer(in *input, c config, i int, p v1alpha1.ImportPeer, f *diag.Findings) *importPeerPlan {
+	field := fmt.Sprintf("spec.peers[%d]", i)
+	spec := c.imp.Spec
+	pp := &importPeerPlan{peer: p}
+	trustDomain := p.TrustDomain
+	if trustDomain == "" {
+		smp, ok := in.local.peers[p.Name]
+		if ok {
+			trustDomain = smp.val.Spec.Security.TrustDomain
+		}
+		if trustDomain == "" {
+			f.Errorf(&c.ref, field+".trustDomain", "the trust domain of peer %q cannot be derived (no ServiceMeshPeer %q with spec.security.trustDomain among this mesh's items); set %s.trustDomain, e.g. `west.local`", p.Name, p.Name, field)
+			return pp
+		}
+	}
+	byHost := map[string]*importEntry{}
+	add := func(e *importEntry) {
+		byHost[e.host] = e
+		pp.entries = append(pp.entries, e)
+	}
+
+	peer := in.peer(p.Name)
+	if iss, ok := in.local.importSets[p.Name]; ok {
+		if l := iss.val.Spec.Locality; l != nil {
+			if l.Valid() {
+				pp.locality = l.String()
+			} else if *l != (federation.Locality{}) {
+				f.Warnf(&iss.ref, "spec.locality", "locality %+v is not valid (a zone needs a region, a subzone needs a zone), so OSSM 2 applied none and neither does meshfed; fix it to keep locality-aware failover", *l)
+			}
+		}
+		remote := p.RemoteName
+		if remote == "" {
+			name, why, ok := onlySet(peer.exportSets, federation.KindExportedServiceSet, peer)
+			if !ok {
+				f.Errorf(&c.ref, field+".remoteName", "cannot tell which services peer %q exports: %s; add the peer's ExportedServiceSet for this mesh with annotations %s: %s and config.kubernetes.io/local-config: \"true\" (and the peer's Services and workloads), and set %s.remoteName to its name if there are several", p.Name, why, PeerAnnotation, p.Name, field)
+				return pp
+			}
+			remote = name
+		}
+		ess, ok := peer.exportSets[remote]
+		if !ok {
+			f.Errorf(&c.ref, field+".remoteName", "the peer's ExportedServiceSet %q is not among %s: add it with the peer's Services and workloads, or import with %s.services instead", remote, peer.describe(), field)
+			return pp
+		}
+		for _, is := range importedSet(exportedSet(peer, ess, f), iss, p.ClusterDomain, f) {
+			e := &importEntry{
+				host:   is.imported.Host,
+				source: fmt.Sprintf("peer Service %s exported as %s", is.svc.ServiceName, federation.ExportedHost(is.exported, remote)),
+			}
+			e.namespace = spec.Namespace
+			if is.imported.Local {
+				// Only in the alias namespace does the entry aggregate with a
+				// local Service of the same name.
+				e.namespace = is.imported.Name.Namespace
+			}
+			if len(is.svc.Ports) == 0 {
+				f.Errorf(&is.svc.Ref, "spec.ports", "peer Service %s (imported as %q) has no ports; add them, or set MeshImport %s %s.services[] with host %q and ports", is.svc.ServiceName, e.host, c.name, field, e.host)
+			}
+			for _, sp := range is.svc.Ports {
+				e.ports = append(e.ports, v1alpha1.Port{Number: sp.Number, Name: sp.Name, Protocol: sp.Protocol()})
+			}
+			e.ports = completePorts(e.ports)
+			for _, sa := range peer.inv.ServiceAccounts(is.svc) {
+				e.sans = append(e.sans, spiffeID(trustDomain, is.svc.Namespace, sa))
+			}
+			if len(e.sans) == 0 && !explicitlyGivesAccount(p, e.host) {
+				f.Errorf(&is.svc.Ref, "spec.selector", "the service account behind peer Service %s (imported as %q) cannot be derived: no Deployment, StatefulSet, DaemonSet or Pod among %s has pod labels matching its selector %v; add the peer's workload, or set MeshImport %s %s.services[] with host %q and serviceAccount (namespace/name)", is.svc.ServiceName, e.host, peer.describe(), is.svc.Selector, c.name, field, e.host)
+			}
+			add(e)
+		}
+	} else if len(p.Services) == 0 {
+		f.Warnf(&c.ref, field, "nothing is imported from peer %q: there is no ImportedServiceSet %q among this mesh's items and no %s.services", p.Name, p.Name, field)
+	}
+
+	for j, s := range p.Services {
+		sf := fmt.Sprintf("%s.services[%d]", field, j)
+		e, overrides := byHost[s.Host]
+		if !overrides {
+			e = &importEntry{host: s.Host, namespace: spec.Namespace, source: "MeshImport " + c.name + " " + sf}
+			if ns, ok := localNamespace(s.Host, p.ClusterDomain); ok {
+				e.namespace = ns
+			}
+			if len(s.Ports) == 0 {
+				f.Errorf(&c.ref, sf+".ports", "the ports of %q cannot be derived (no import rule brings it from the peer's items): set them, e.g. [{number: 8000, name: http, protocol: HTTP}]", s.Host)
+			}
+			if s.ServiceAccount == "" {
+				f.Errorf(&c.ref, sf+".serviceAccount", "the service account of the peer workloads behind %q cannot be derived (no import rule brings it from the peer's items): set it as namespace/name, e.g. `b/httpbin`", s.Host)
+			}
+			add(e)
+		}
+		if len(s.Ports) > 0 {
+			e.ports = completePorts(s.Ports)
+		}
+		if s.ServiceAccount != "" {
+			ns, name, _ := strings.Cut(s.ServiceAccount, "/")
+			e.sans = []string{spiffeID(trustDomain, ns, name)}
+		}
+	}
+	return pp
+}
+
+func explicitlyGivesAccount(p v1alpha1.ImportPeer, host string) bool {
+	for _, s := range p.Services {
+		if s.Host == host && s.ServiceAccount != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// localNamespace returns the namespace of a host in the local cluster
+// domain (<name>.<namespace>.svc.<clusterDomain>).
+func localNamespace(host, clusterDomain string) (string, bool) {
+	rest, ok := cutSuffix(host, ".svc."+clusterDomain)
+	if !ok {
+		return "", false
+	}
+	i := strings.LastIndexByte(rest, '.')
+	if i < 0 {
+		return "", false
+	}
+	return rest[i+1:], true
+}
+
+func spiffeID(trustDomain, namespace, serviceAccount string) string {
+	return "spiffe://" + trustDomain + "/ns/" + namespace + "/sa/" + serviceAccount
+}
+
+// renderImport turns a plan into objects.
+func renderImport(plan *importPlan) []render.Object {
+	spec := plan.cfg.imp.Spec
+	var objs []render.Object
+	names := uniqueNames{}
+	for _, pp := range plan.peers {
+		p := pp.peer
+		var addrs []render.Address
+		for _, a := range p.Gateway.AllAddresses() {
+			t, _ := v1alpha1.AddressType(a) // validated with the config
+			addrs = append(addrs, render.Address{Type: t, Value: a})
+		}
+		objs = append(objs, render.RemoteGateway(render.Object{Namespace: v1alpha1.DefaultGatewayNamespace, Name: render.Name("remote-gateway-" + p.Name)}, p.Network, addrs, p.Gateway.Port))
+		for _, e := range sortedEntries(pp.entries) {
+			name := names.get(e.namespace, e.host)
+			selector := map[string]string{ImportLabel: name}
+			objs = append(objs,
+				render.ImportServiceEntry(render.Object{Namespace: e.namespace, Name: name}, e.host, e.ports, spec.ExportTo, e.sans, selector),
+				render.ImportWorkloadEntry(render.Object{Namespace: e.namespace, Name: name, Labels: selector}, p.Network, pp.locality),
+			)
+		}
+	}
+	return objs
+}
+
+func sortedEntries(in []*importEntry) []*importEntry {
+	byHost := map[string]*importEntry{}
+	for _, e := range in {
+		byHost[e.host] = e
+	}
+	out := make([]*importEntry, 0, len(byHost))
+	for _, h := range sortedKeys(byHost) {
+		out = append(out, byHost[h])
+	}
+	return out
+}

@@ -1,0 +1,295 @@
+package pipeline
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
+	"github.com/meshfed/meshfed/fn"
+	"github.com/meshfed/meshfed/functions/meshfed/api/v1alpha1"
+	"github.com/meshfed/meshfed/functions/meshfed/diag"
+	"github.com/meshfed/meshfed/functions/meshfed/federation"
+	"github.com/meshfed/meshfed/functions/meshfed/inventory"
+	"github.com/meshfed/meshfed/functions/meshfed/render"
+)
+
+// Annotations meshfed reads on input items.
+const (
+	// PeerAnnotation marks an item as reference data of the peer mesh that
+	// this mesh calls by the annotation's value.
+	PeerAnnotation = "meshfed.dev/peer"
+	// kustomize records the names an item had before a namePrefix or a
+	// namespace change, comma-separated, oldest first.
+	previousNamesAnnotation      = "internal.config.kubernetes.io/previousNames"
+	previousNamespacesAnnotation = "internal.config.kubernetes.io/previousNamespaces"
+)
+
+// mesh is what the items say about one mesh: this one, or a peer.
+type mesh struct {
+	name       string // "" for this mesh, else the peer annotation value
+	inv        *inventory.Inventory
+	peers      map[string]item[federation.ServiceMeshPeer]
+	exportSets map[string]item[federation.ExportedServiceSet]
+	importSets map[string]item[federation.ImportedServiceSet]
+}
+
+// item is a decoded input item with a reference back to it.
+type item[T any] struct {
+	val T
+	ref diag.Ref
+}
+
+func newMesh(name string) *mesh {
+	return &mesh{
+		name:       name,
+		inv:        inventory.New(),
+		peers:      map[string]item[federation.ServiceMeshPeer]{},
+		exportSets: map[string]item[federation.ExportedServiceSet]{},
+		importSets: map[string]item[federation.ImportedServiceSet]{},
+	}
+}
+
+// describe names the mesh in messages.
+func (m *mesh) describe() string {
+	if m.name == "" {
+		return "this mesh's items"
+	}
+	return fmt.Sprintf("the items annotated %s: %s", PeerAnnotation, m.name)
+}
+
+// config is one MeshExport or MeshImport to process.
+type config struct {
+	kind, name string
+	export     *v1alpha1.MeshExport
+	imp        *v1alpha1.MeshImport
+	ref        diag.Ref
+}
+
+func (c config) key() string { return c.kind + "/" + c.name }
+
+// input is everything read from the ResourceList.
+type input struct {
+	local   *mesh
+	peers   map[string]*mesh
+	configs []config
+}
+
+// peer returns the peer mesh of that name, empty when no item mentions it.
+func (in *input) peer(name string) *mesh {
+	if m, ok := in.peers[name]; ok {
+		return m
+	}
+	return newMesh(name)
+}
+
+func isConfigKind(o *kfn.KubeObject) bool {
+	gk := o.GroupKind()
+	return gk.Group == v1alpha1.Group && (gk.Kind == v1alpha1.KindMeshExport || gk.Kind == v1alpha1.KindMeshImport)
+}
+
+// readInput classifies and decodes the items. It never changes them.
+func readInput(functionConfig *kfn.KubeObject, items kfn.KubeObjects, f *diag.Findings) *input {
+	in := &input{local: newMesh(""), peers: map[string]*mesh{}}
+	seenConfig := map[string]bool{}
+	addConfig := func(o *kfn.KubeObject, asItem bool) {
+		ref := diag.RefOf(o)
+		if asItem && !fn.IsLocalConfig(o) {
+			f.Errorf(&ref, "metadata.annotations", "a %s among the items must be annotated %s: \"true\", or it would be applied to the cluster; add the annotation", o.GetKind(), fn.LocalConfigAnnotation)
+			return
+		}
+		c, ok := decodeConfig(o, f)
+		if !ok || seenConfig[c.key()] {
+			// kpt also passes the functionConfig file as an item.
+			return
+		}
+		seenConfig[c.key()] = true
+		in.configs = append(in.configs, c)
+	}
+
+	if functionConfig != nil && !functionConfig.IsEmpty() {
+		switch {
+		case isConfigKind(functionConfig):
+			addConfig(functionConfig, false)
+		case functionConfig.GetKind() == "ConfigMap" && isEmptyConfigMap(functionConfig):
+			// kpt's placeholder when no config is given; configs may be items.
+		default:
+			ref := diag.RefOf(functionConfig)
+			f.Errorf(&ref, "", "functionConfig must be a %s or %s (apiVersion %s), not %s %s; see the README's configuration reference", v1alpha1.KindMeshExport, v1alpha1.KindMeshImport, v1alpha1.APIVersion, functionConfig.GetAPIVersion(), functionConfig.GetKind())
+		}
+	}
+
+	for _, o := range items {
+		if isConfigKind(o) {
+			addConfig(o, true)
+			continue
+		}
+		if o.GetAnnotation(render.GeneratedByAnnotation) != "" {
+			continue // meshfed's own earlier output: replaced, never read
+		}
+		m := in.local
+		name, namespace := o.GetName(), o.GetNamespace()
+		if p := o.GetAnnotation(PeerAnnotation); p != "" {
+			if !fn.IsLocalConfig(o) {
+				ref := diag.RefOf(o)
+				f.Errorf(&ref, "metadata.annotations", "peer item (annotated %s: %s) must also be annotated %s: \"true\": a peer's resources must never be applied to this cluster; add the annotation (with kustomize, in the peer's commonAnnotations)", PeerAnnotation, p, fn.LocalConfigAnnotation)
+				continue
+			}
+			if in.peers[p] == nil {
+				in.peers[p] = newMesh(p)
+			}
+			m = in.peers[p]
+			name, namespace = originalName(o)
+		}
+		readItem(m, o, name, namespace, f)
+	}
+	if len(in.configs) == 0 && !f.HasErrors() {
+		f.Errorf(nil, "", "no configuration: give a %s or %s as the functionConfig, or among the items annotated %s: \"true\"", v1alpha1.KindMeshExport, v1alpha1.KindMeshImport, fn.LocalConfigAnnotation)
+	}
+	sort.Slice(in.configs, func(i, j int) bool { return in.configs[i].key() < in.configs[j].key() })
+	return in
+}
+
+func isEmptyConfigMap(o *kfn.KubeObject) bool {
+	data, _, _ := o.NestedStringMap("data")
+	return len(data) == 0
+}
+
+// originalName is a peer item's name and namespace in the peer mesh: the
+// first recorded ones when kustomize renamed it to avoid an ID collision.
+func originalName(o *kfn.KubeObject) (name, namespace string) {
+	name, namespace = o.GetName(), o.GetNamespace()
+	if prev := o.GetAnnotation(previousNamesAnnotation); prev != "" {
+		name, _, _ = strings.Cut(prev, ",")
+	}
+	if prev := o.GetAnnotation(previousNamespacesAnnotation); prev != "" {
+		namespace, _, _ = strings.Cut(prev, ",")
+	}
+	return name, namespace
+}
+
+func decodeConfig(o *kfn.KubeObject, f *diag.Findings) (config, bool) {
+	ref := diag.RefOf(o)
+	c := config{kind: o.GetKind(), name: o.GetName(), ref: ref}
+	var errs []fn.FieldError
+	switch c.kind {
+	case v1alpha1.KindMeshExport:
+		c.export = &v1alpha1.MeshExport{}
+		errs = fn.DecodeStrict(&o.SubObject, c.export, "metadata")
+		if len(errs) == 0 {
+			c.export.Default()
+			errs = c.export.Validate()
+		}
+	case v1alpha1.KindMeshImport:
+		c.imp = &v1alpha1.MeshImport{}
+		errs = fn.DecodeStrict(&o.SubObject, c.imp, "metadata")
+		if len(errs) == 0 {
+			c.imp.Default()
+			errs = c.imp.Validate()
+		}
+	}
+	if o.GetAPIVersion() != v1alpha1.APIVersion {
+		errs = append(errs, fn.FieldError{Path: "apiVersion", Message: fmt.Sprintf("%q is not supported: use %s", o.GetAPIVersion(), v1alpha1.APIVersion)})
+	}
+	if c.name == "" {
+		errs = append(errs, fn.FieldError{Path: "metadata.name", Message: "is required: it names the generated objects' owner (meshfed.dev/generated-by)"})
+	}
+	for _, e := range errs {
+		f.Errorf(&ref, e.Path, "%s", e.Message)
+	}
+	return c, len(errs) == 0
+}
+
+// readItem adds one item of a mesh to its model.
+func readItem(m *mesh, o *kfn.KubeObject, name, namespace string, f *diag.Findings) {
+	ref := diag.RefOf(o)
+	report := func(errs []fn.FieldError) bool {
+		for _, e := range errs {
+			f.Errorf(&ref, e.Path, "%s: fix the item (meshfed reads it as %s)", e.Message, m.describe())
+		}
+		return len(errs) == 0
+	}
+	switch {
+	case inventory.IsService(o):
+		s, errs := inventory.ParseService(o, name)
+		s.Namespace = namespace
+		if report(errs) && !m.inv.AddService(s) {
+			f.Errorf(&ref, "metadata.name", "Service %s appears twice in %s: remove one", s.ServiceName, m.describe())
+		}
+	case inventory.IsWorkload(o):
+		w, errs := inventory.ParseWorkload(o)
+		w.Namespace = namespace
+		if report(errs) {
+			m.inv.AddWorkload(w)
+		}
+	case o.GroupKind().Group == federation.Group:
+		readFederation(m, o, name, namespace, ref, f)
+	}
+}
+
+func readFederation(m *mesh, o *kfn.KubeObject, name, namespace string, ref diag.Ref, f *diag.Findings) {
+	spec, found, err := o.NestedSubObject("spec")
+	if err != nil {
+		f.Errorf(&ref, "spec", "must be an object: fix the item")
+		return
+	}
+	decode := func(out any) bool {
+		if !found {
+			return true
+		}
+		ok := true
+		for _, e := range fn.DecodeStrict(&spec, out) {
+			if strings.HasPrefix(e.Message, "unknown field") {
+				// The API server prunes unknown fields, so OSSM 2 never saw
+				// it; meshfed keeps OSSM 2's behaviour but says so.
+				f.Warnf(&ref, "spec."+e.Path, "%s; the API server drops it, so OSSM 2 ignored it and so does meshfed (a documented pitfall: `importAsLocal` belongs beside `nameSelector`, not inside it)", e.Message)
+				continue
+			}
+			ok = false
+			f.Errorf(&ref, "spec."+e.Path, "%s: fix the item", e.Message)
+		}
+		return ok
+	}
+	dup := func() {
+		f.Errorf(&ref, "metadata.name", "two %s objects named %q in %s: federation allows one per peer in the control-plane namespace; remove one", o.GetKind(), name, m.describe())
+	}
+	switch o.GetKind() {
+	case federation.KindServiceMeshPeer:
+		v := federation.ServiceMeshPeer{Name: name, Namespace: namespace}
+		if decode(&v.Spec) {
+			if _, ok := m.peers[name]; ok {
+				dup()
+				return
+			}
+			m.peers[name] = item[federation.ServiceMeshPeer]{v, ref}
+		}
+	case federation.KindExportedServiceSet:
+		v := federation.ExportedServiceSet{Name: name, Namespace: namespace}
+		if decode(&v.Spec) {
+			if _, ok := m.exportSets[name]; ok {
+				dup()
+				return
+			}
+			m.exportSets[name] = item[federation.ExportedServiceSet]{v, ref}
+		}
+	case federation.KindImportedServiceSet:
+		v := federation.ImportedServiceSet{Name: name, Namespace: namespace}
+		if decode(&v.Spec) {
+			if _, ok := m.importSets[name]; ok {
+				dup()
+				return
+			}
+			m.importSets[name] = item[federation.ImportedServiceSet]{v, ref}
+		}
+	}
+}
+
+// sortedKeys returns a map's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,144 @@
+// Package pipeline is meshfed's function: it reads the ResourceList's
+// configs and items, resolves the OSSM 2 federation rules over them,
+// renders the Istio objects that replace federation, and puts them into the
+// ResourceList, or reports why it cannot.
+package pipeline
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
+	"github.com/meshfed/meshfed/fn"
+	"github.com/meshfed/meshfed/functions/meshfed/diag"
+	"github.com/meshfed/meshfed/functions/meshfed/render"
+)
+
+// Process runs meshfed on a ResourceList. On any error the items are left
+// exactly as they came and only results are added.
+func Process(rl *kfn.ResourceList) {
+	var f diag.Findings
+	items, ok := run(rl.FunctionConfig, rl.Items, &f)
+	if ok {
+		rl.Items = items
+	}
+	rl.Results = append(rl.Results, f.Sorted().Results()...)
+}
+
+// generated is the rendered output of one config.
+type generated struct {
+	cfg  config
+	objs []render.Object
+}
+
+func run(functionConfig *kfn.KubeObject, items kfn.KubeObjects, f *diag.Findings) (kfn.KubeObjects, bool) {
+	in := readInput(functionConfig, items, f)
+	if f.HasErrors() {
+		return nil, false
+	}
+	var outs []generated
+	importHosts := map[string]string{}
+	for _, c := range in.configs {
+		var objs []render.Object
+		switch {
+		case c.export != nil:
+			plan := resolveExport(in, c, f)
+			objs = renderExport(plan)
+		case c.imp != nil:
+			plan := resolveImport(in, c, f)
+			checkImportHosts(plan, importHosts, f)
+			objs = renderImport(plan)
+		}
+		outs = append(outs, generated{cfg: c, objs: objs})
+	}
+	if f.HasErrors() {
+		return nil, false
+	}
+	objs, ok := emit(outs, f)
+	if !ok {
+		return nil, false
+	}
+	owners := map[string]bool{}
+	for _, g := range outs {
+		owners[g.cfg.key()] = true
+		f.Infof(&g.cfg.ref, "", "%s", summary(g))
+	}
+	owned := func(o *kfn.KubeObject) bool { return owners[o.GetAnnotation(render.GeneratedByAnnotation)] }
+	return fn.ReplaceOwned(items, owned, objs), true
+}
+
+// checkImportHosts rejects a hostname imported twice: one ServiceEntry
+// host can stand for only one peer service.
+func checkImportHosts(plan *importPlan, seen map[string]string, f *diag.Findings) {
+	for i, pp := range plan.peers {
+		for _, e := range pp.entries {
+			who := fmt.Sprintf("MeshImport %s peer %q (%s)", plan.cfg.name, pp.peer.Name, e.source)
+			if prev, dup := seen[e.host]; dup {
+				f.Errorf(&plan.cfg.ref, fmt.Sprintf("spec.peers[%d]", i), "two imports resolve to the hostname %q: %s and %s; a host can stand for only one service: change an import alias or domainSuffix so they differ", e.host, prev, who)
+				continue
+			}
+			seen[e.host] = who
+		}
+	}
+}
+
+// emit validates the rendered objects, marks them as meshfed's and turns
+// them into KRM items in a deterministic order.
+func emit(outs []generated, f *diag.Findings) (kfn.KubeObjects, bool) {
+	var result kfn.KubeObjects
+	owner := map[fn.ObjectID]string{}
+	for _, g := range outs {
+		ref := g.cfg.ref
+		file := fmt.Sprintf("meshfed-generated/%s-%s.yaml", strings.ToLower(g.cfg.kind), g.cfg.name)
+		sort.SliceStable(g.objs, func(i, j int) bool { return objectKey(g.objs[i]) < objectKey(g.objs[j]) })
+		for i, o := range g.objs {
+			o.Labels = with(o.Labels, render.ManagedByLabel, render.ManagedByValue)
+			o.Annotations = with(o.Annotations, render.GeneratedByAnnotation, g.cfg.key())
+			o.Annotations[fn.PathAnnotation] = file
+			o.Annotations["internal.config.kubernetes.io/index"] = fmt.Sprint(i)
+			for _, p := range o.Validate() {
+				f.Errorf(&ref, "", "generated %s %s/%s would be rejected: %s; this is a meshfed bug or an input it should have rejected, please report it with your input", o.Kind, o.Namespace, o.Name, p)
+			}
+			ko, err := o.KubeObject()
+			if err != nil {
+				f.Errorf(&ref, "", "rendering %s %s/%s: %v", o.Kind, o.Namespace, o.Name, err)
+				continue
+			}
+			id := fn.IDOf(ko)
+			if prev, dup := owner[id]; dup {
+				f.Errorf(&ref, "", "%s and %s both generate %s %s/%s: give them different gateway names or peers, or merge them into one config", prev, g.cfg.key(), o.Kind, o.Namespace, o.Name)
+				continue
+			}
+			owner[id] = g.cfg.key()
+			result = append(result, ko)
+		}
+	}
+	return result, !f.HasErrors()
+}
+
+func objectKey(o render.Object) string {
+	return o.APIVersion + "\x00" + o.Kind + "\x00" + o.Namespace + "\x00" + o.Name
+}
+
+func with(m map[string]string, k, v string) map[string]string {
+	out := make(map[string]string, len(m)+2)
+	for key, val := range m {
+		out[key] = val
+	}
+	out[k] = v
+	return out
+}
+
+// summary is the one info result per config: what was generated.
+func summary(g generated) string {
+	counts := map[string]int{}
+	for _, o := range g.objs {
+		counts[o.Kind+" ("+o.APIVersion+")"]++
+	}
+	parts := make([]string, 0, len(counts))
+	for _, k := range sortedKeys(counts) {
+		parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
+	}
+	return fmt.Sprintf("%s generated %s", g.cfg.key(), strings.Join(parts, ", "))
+}

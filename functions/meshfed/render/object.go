@@ -1,0 +1,198 @@
+// Package render builds the Istio and Gateway API objects meshfed
+// generates, from the typed API structs of those projects, checks them the
+// way istiod and the API server would, and turns them into KRM items.
+package render
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// Object is a generated object before it becomes a KRM item. Spec is an
+// istio.io/api proto message or a Gateway API spec struct.
+type Object struct {
+	APIVersion, Kind string
+	Namespace, Name  string
+	Labels           map[string]string
+	Annotations      map[string]string
+	Spec             any
+}
+
+// Label and annotation every generated object carries.
+const (
+	ManagedByLabel        = "app.kubernetes.io/managed-by"
+	ManagedByValue        = "meshfed"
+	GeneratedByAnnotation = "meshfed.dev/generated-by"
+)
+
+// maxNameLength keeps generated names valid DNS-1123 labels, which is also
+// what Gateway API needs to derive its Service and Deployment names.
+const maxNameLength = 63
+
+// Name turns a hostname or any dotted string into a valid object name:
+// dots become dashes, and a name longer than 63 characters is cut and given
+// a hash of the whole, so that it stays unique and deterministic.
+func Name(s string) string {
+	n := strings.ToLower(strings.ReplaceAll(s, ".", "-"))
+	if len(n) <= maxNameLength {
+		return n
+	}
+	sum := sha256.Sum256([]byte(s))
+	head := strings.TrimRight(n[:maxNameLength-9], "-")
+	return head + "-" + hex.EncodeToString(sum[:])[:8]
+}
+
+// Node renders o as a YAML node, fields in the order the API types declare
+// them.
+func (o Object) Node() (*yaml.Node, error) {
+	spec, err := specJSON(o.Spec)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s/%s: %w", o.Kind, o.Namespace, o.Name, err)
+	}
+	specNode, err := jsonToNode(spec)
+	if err != nil {
+		return nil, err
+	}
+	meta := mapping("name", scalar(o.Name))
+	if o.Namespace != "" {
+		meta.Content = append(meta.Content, scalar("namespace"), scalar(o.Namespace))
+	}
+	if len(o.Labels) > 0 {
+		meta.Content = append(meta.Content, scalar("labels"), stringMap(o.Labels))
+	}
+	if len(o.Annotations) > 0 {
+		meta.Content = append(meta.Content, scalar("annotations"), stringMap(o.Annotations))
+	}
+	return mapping(
+		"apiVersion", scalar(o.APIVersion),
+		"kind", scalar(o.Kind),
+		"metadata", meta,
+		"spec", specNode,
+	), nil
+}
+
+// KubeObject renders o as a KRM item.
+func (o Object) KubeObject() (*kfn.KubeObject, error) {
+	n, err := o.Node()
+	if err != nil {
+		return nil, err
+	}
+	return kfn.MoveToKubeObject(yaml.NewRNode(n)), nil
+}
+
+func specJSON(spec any) ([]byte, error) {
+	if m, ok := spec.(proto.Message); ok {
+		return protojson.Marshal(m)
+	}
+	return json.Marshal(spec)
+}
+
+func scalar(s string) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: s}
+}
+
+func mapping(kv ...any) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
+	for i := 0; i < len(kv); i += 2 {
+		n.Content = append(n.Content, scalar(kv[i].(string)), kv[i+1].(*yaml.Node))
+	}
+	return n
+}
+
+func stringMap(m map[string]string) *yaml.Node {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	n := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
+	for _, k := range keys {
+		n.Content = append(n.Content, scalar(k), scalar(m[k]))
+	}
+	return n
+}
+
+// jsonToNode converts JSON to a block-style YAML node, keeping key order
+// (kyaml's own converter goes through a map and sorts the keys).
+func jsonToNode(b []byte) (*yaml.Node, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	n, err := decodeValue(dec)
+	if err != nil {
+		return nil, fmt.Errorf("converting generated JSON: %w", err)
+	}
+	return n, nil
+}
+
+func decodeValue(dec *json.Decoder) (*yaml.Node, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '{':
+			n := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				v, err := decodeValue(dec)
+				if err != nil {
+					return nil, err
+				}
+				n.Content = append(n.Content, scalar(k.(string)), v)
+			}
+			_, err := dec.Token() // '}'
+			return n, err
+		case '[':
+			n := &yaml.Node{Kind: yaml.SequenceNode, Tag: yaml.NodeTagSeq}
+			for dec.More() {
+				v, err := decodeValue(dec)
+				if err != nil {
+					return nil, err
+				}
+				n.Content = append(n.Content, v)
+			}
+			_, err := dec.Token() // ']'
+			return n, err
+		}
+	case string:
+		return scalar(t), nil
+	case json.Number:
+		tag := yaml.NodeTagInt
+		if strings.ContainsAny(t.String(), ".eE") {
+			tag = yaml.NodeTagFloat
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: t.String()}, nil
+	case bool:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagBool, Value: fmt.Sprint(t)}, nil
+	case nil:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagNull, Value: "null"}, nil
+	}
+	return nil, io.ErrUnexpectedEOF
+}
+
+// HashedName is Name with a hash of s always appended, for the rare names
+// that would otherwise collide (hosts that differ only in dots and dashes).
+func HashedName(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	n := strings.ToLower(strings.ReplaceAll(s, ".", "-"))
+	if len(n) > maxNameLength-9 {
+		n = n[:maxNameLength-9]
+	}
+	return strings.TrimRight(n, "-") + "-" + hex.EncodeToString(sum[:])[:8]
+}
