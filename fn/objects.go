@@ -76,18 +76,19 @@ func ReplaceOwned(items kfn.KubeObjects, owned func(*kfn.KubeObject) bool, gener
 	return out
 }
 
-// inheritTracking copies the orchestrator's bookkeeping annotations of old
-// onto g, replacing g's own default file placement.
+// inheritTracking makes g's bookkeeping annotations those of old, so g
+// stays in old's file. Unchanged values are left in place: rewriting them
+// would reorder the annotations and make a second run differ from the first.
 func inheritTracking(g, old *kfn.KubeObject) {
-	oldAnn := old.GetAnnotations()
+	oldAnn, newAnn := old.GetAnnotations(), g.GetAnnotations()
 	hasPath := oldAnn[PathAnnotation] != "" || oldAnn[LegacyPathAnnotation] != ""
-	for k := range g.GetAnnotations() {
-		if hasPath && trackingAnnotation(k) {
+	for k := range newAnn {
+		if _, kept := oldAnn[k]; hasPath && trackingAnnotation(k) && !kept {
 			_ = g.RemoveAnnotation(k)
 		}
 	}
 	for k, v := range oldAnn {
-		if trackingAnnotation(k) {
+		if cur, ok := newAnn[k]; trackingAnnotation(k) && (!ok || cur != v) {
 			_ = g.SetAnnotation(k, v)
 		}
 	}
