@@ -28,13 +28,17 @@ type exposure struct {
 type exportPlan struct {
 	cfg       config
 	exposures map[string]*exposure
+	// peers are the peer names this config exports to (given or defaulted).
+	peers []string
+	// exportedTo records which peers each Service is exported to by rules.
+	exportedTo map[federation.ServiceName]map[string]bool
 }
 
 // resolveExport computes every hostname the peers dial and the service
 // behind it.
 func resolveExport(in *input, c config, f *diag.Findings) *exportPlan {
 	spec := c.export.Spec
-	plan := &exportPlan{cfg: c, exposures: map[string]*exposure{}}
+	plan := &exportPlan{cfg: c, exposures: map[string]*exposure{}, exportedTo: map[federation.ServiceName]map[string]bool{}}
 	peers := spec.Peers
 	if len(peers) == 0 {
 		for _, name := range sortedKeys(in.local.exportSets) {
@@ -45,6 +49,7 @@ func resolveExport(in *input, c config, f *diag.Findings) *exportPlan {
 		f.Warnf(&c.ref, "spec", "nothing to export: there is no ExportedServiceSet among this mesh's items and no spec.services; the east-west gateway exposes no host")
 	}
 	for i, p := range peers {
+		plan.peers = append(plan.peers, p.Name)
 		resolveExportPeer(in, c, i, p, plan, f)
 	}
 	for i, s := range spec.Services {
@@ -79,7 +84,14 @@ func resolveExportPeer(in *input, c config, i int, p v1alpha1.ExportPeer, plan *
 		return
 	}
 	via := fmt.Sprintf("ExportedServiceSet %s and the peer's ImportedServiceSet %s", p.Name, remote)
-	for _, is := range importedSet(exportedSet(in.local, ess, f), iss, p.ClusterDomain, f) {
+	exported := exportedSet(in.local, ess, f)
+	for _, e := range exported {
+		if plan.exportedTo[e.svc.ServiceName] == nil {
+			plan.exportedTo[e.svc.ServiceName] = map[string]bool{}
+		}
+		plan.exportedTo[e.svc.ServiceName][p.Name] = true
+	}
+	for _, is := range importedSet(exported, iss, p.ClusterDomain, f) {
 		plan.expose(in.local, is.imported.Host, is.svc, via, nil, nil, c, f)
 	}
 }

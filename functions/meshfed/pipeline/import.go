@@ -25,9 +25,10 @@ type importEntry struct {
 
 // importPeerPlan is one peer of a MeshImport resolved.
 type importPeerPlan struct {
-	peer     v1alpha1.ImportPeer
-	locality string
-	entries  []*importEntry
+	peer        v1alpha1.ImportPeer
+	trustDomain string
+	locality    string
+	entries     []*importEntry
 }
 
 // importPlan is what one MeshImport resolves to.
@@ -59,6 +60,7 @@ func resolveImportPeer(in *input, c config, i int, p v1alpha1.ImportPeer, f *dia
 			return pp
 		}
 	}
+	pp.trustDomain = trustDomain
 	byHost := map[string]*importEntry{}
 	add := func(e *importEntry) {
 		byHost[e.host] = e

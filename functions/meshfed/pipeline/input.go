@@ -12,6 +12,7 @@ import (
 	"github.com/meshfed/meshfed/functions/meshfed/federation"
 	"github.com/meshfed/meshfed/functions/meshfed/inventory"
 	"github.com/meshfed/meshfed/functions/meshfed/render"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // Annotations meshfed reads on input items.
@@ -32,6 +33,11 @@ type mesh struct {
 	peers      map[string]item[federation.ServiceMeshPeer]
 	exportSets map[string]item[federation.ExportedServiceSet]
 	importSets map[string]item[federation.ImportedServiceSet]
+	// Only read for this mesh: what the migration lifecycle patches or checks.
+	controlPlanes         []*kfn.KubeObject
+	authorizationPolicies []*kfn.KubeObject
+	configMaps            map[federation.ServiceName]*kfn.KubeObject
+	federationObjects     map[string]*kfn.KubeObject // by "<Kind>/<name>"
 }
 
 // item is a decoded input item with a reference back to it.
@@ -42,11 +48,13 @@ type item[T any] struct {
 
 func newMesh(name string) *mesh {
 	return &mesh{
-		name:       name,
-		inv:        inventory.New(),
-		peers:      map[string]item[federation.ServiceMeshPeer]{},
-		exportSets: map[string]item[federation.ExportedServiceSet]{},
-		importSets: map[string]item[federation.ImportedServiceSet]{},
+		name:              name,
+		inv:               inventory.New(),
+		peers:             map[string]item[federation.ServiceMeshPeer]{},
+		exportSets:        map[string]item[federation.ExportedServiceSet]{},
+		importSets:        map[string]item[federation.ImportedServiceSet]{},
+		configMaps:        map[federation.ServiceName]*kfn.KubeObject{},
+		federationObjects: map[string]*kfn.KubeObject{},
 	}
 }
 
@@ -224,6 +232,17 @@ func readItem(m *mesh, o *kfn.KubeObject, name, namespace string, f *diag.Findin
 		}
 	case o.GroupKind().Group == federation.Group:
 		readFederation(m, o, name, namespace, ref, f)
+		if m.name == "" {
+			m.federationObjects[o.GetKind()+"/"+name] = o
+		}
+	case m.name != "":
+		// Peers' control planes and policies are not this mesh's to patch.
+	case isControlPlane(o):
+		m.controlPlanes = append(m.controlPlanes, o)
+	case o.GroupKind().Group == "security.istio.io" && o.GetKind() == "AuthorizationPolicy":
+		m.authorizationPolicies = append(m.authorizationPolicies, o)
+	case o.GroupKind() == (schema.GroupKind{Kind: "ConfigMap"}):
+		m.configMaps[federation.ServiceName{Name: name, Namespace: namespace}] = o
 	}
 }
 

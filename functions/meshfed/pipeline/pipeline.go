@@ -38,20 +38,25 @@ func run(functionConfig *kfn.KubeObject, items kfn.KubeObjects, f *diag.Findings
 		return nil, false
 	}
 	var outs []generated
+	var exports []*exportPlan
+	var imports []*importPlan
 	importHosts := map[string]string{}
 	for _, c := range in.configs {
 		var objs []render.Object
 		switch {
 		case c.export != nil:
 			plan := resolveExport(in, c, f)
+			exports = append(exports, plan)
 			objs = renderExport(plan)
 		case c.imp != nil:
 			plan := resolveImport(in, c, f)
+			imports = append(imports, plan)
 			checkImportHosts(plan, importHosts, f)
 			objs = renderImport(plan)
 		}
 		outs = append(outs, generated{cfg: c, objs: objs})
 	}
+	lc := planLifecycle(in, exports, imports, f)
 	if f.HasErrors() {
 		return nil, false
 	}
@@ -65,6 +70,8 @@ func run(functionConfig *kfn.KubeObject, items kfn.KubeObjects, f *diag.Findings
 		f.Infof(&g.cfg.ref, "", "%s", summary(g))
 	}
 	owned := func(o *kfn.KubeObject) bool { return owners[o.GetAnnotation(render.GeneratedByAnnotation)] }
+	// Items are patched in place only now that nothing can fail.
+	applyLifecycle(in, lc, f)
 	return fn.ReplaceOwned(items, owned, objs), true
 }
 
