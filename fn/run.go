@@ -38,6 +38,13 @@ func (f ProcessorFunc) Process(rl *kfn.ResourceList) { f(rl) }
 // serialise-and-parse round trips per item, and it accepts a ResourceList
 // without a functionConfig, since meshfed's configs may be items.
 func Run(p Processor, in io.Reader, out, stderr io.Writer) int {
+	return RunWith(p, in, out, stderr, Options{})
+}
+
+// RunWith is Run with options. A ResourceList on in is handled exactly as
+// Run describes; a plain multi-document stream is handled as stream.go
+// describes.
+func RunWith(p Processor, in io.Reader, out, stderr io.Writer, opts Options) int {
 	rw := &kio.ByteReadWriter{
 		Reader: in,
 		Writer: out,
@@ -47,10 +54,10 @@ func Run(p Processor, in io.Reader, out, stderr io.Writer) int {
 	}
 	nodes, err := rw.Read()
 	if err != nil {
-		fmt.Fprintf(stderr, "meshfed: reading the ResourceList from stdin: %v\n", strings.TrimSpace(err.Error()))
+		fmt.Fprintf(stderr, "meshfed: reading stdin (a ResourceList or a YAML stream): %v\n", strings.TrimSpace(err.Error()))
 		return 1
 	}
-	rl := &kfn.ResourceList{Items: make(kfn.KubeObjects, 0, len(nodes)), FunctionConfig: kfn.NewEmptyKubeObject()}
+	rl := &kfn.ResourceList{Items: make(kfn.KubeObjects, 0, len(nodes)+len(opts.Config)), FunctionConfig: kfn.NewEmptyKubeObject()}
 	for _, n := range nodes {
 		rl.Items = append(rl.Items, kfn.MoveToKubeObject(n))
 	}
@@ -58,7 +65,12 @@ func Run(p Processor, in io.Reader, out, stderr io.Writer) int {
 		// Copied, not moved: the writer echoes the original back.
 		rl.FunctionConfig = kfn.CopyToKubeObject(rw.FunctionConfig)
 	}
+	if rw.WrappingKind != kio.ResourceListKind {
+		return runStream(p, rw, rl, stderr, opts)
+	}
+	added := opts.addConfig(rl)
 	p.Process(rl)
+	rl.Items = without(rl.Items, added)
 	if err := write(rw, rl); err != nil {
 		fmt.Fprintf(stderr, "meshfed: writing the ResourceList to stdout: %v\n", err)
 		return 1

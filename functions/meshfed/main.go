@@ -3,12 +3,27 @@
 package main
 
 import (
+	_ "embed"
 	"os"
 
 	"github.com/meshfed/meshfed/fn"
 	"github.com/meshfed/meshfed/functions/meshfed/pipeline"
 )
 
+// version is set at build time with -ldflags '-X main.version=...'.
+var version = "dev"
+
+// usage is what --help prints (kpt fn doc runs the function with --help).
+//
+//go:embed README.md
+var usage string
+
 func main() {
-	os.Exit(fn.Run(fn.ProcessorFunc(pipeline.Process), os.Stdin, os.Stdout, os.Stderr))
+	cmd := fn.Command{
+		Name:      "meshfed",
+		Version:   version,
+		Usage:     usage,
+		Processor: fn.ProcessorFunc(pipeline.Process),
+	}
+	os.Exit(cmd.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
