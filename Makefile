@@ -23,3 +23,9 @@ test: build
 
 clean:
 	rm -rf bin .cache
+
+# kustomize, kpt and Argo CD end to end (e2e/*.go; needs kustomize and kpt
+# on PATH). Rewrite goldens: UPDATE_GOLDEN=1 / KPT_E2E_UPDATE_EXPECTED=true.
+.PHONY: test-e2e
+test-e2e:
+	$(GO) test ./e2e/

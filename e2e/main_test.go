@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 	}
 	code := func() int {
 		defer os.RemoveAll(dir)
-		build := exec.Command("go", "build", "-o", filepath.Join(dir, "meshfed"), "./functions/meshfed")
+		build := exec.Command("go", "build", "-ldflags=-s -w", "-o", filepath.Join(dir, "meshfed"), "./functions/meshfed")
 		build.Dir = repoRoot
 		if out, err := build.CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: building meshfed: %v\n%s", err, out)
