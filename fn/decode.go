@@ -120,6 +120,11 @@ func unknownFields(v any, t reflect.Type, path string, skip map[string]bool, err
 }
 
 func joinPath(path, key string) string {
+	if key == "" {
+		// An empty key (`"": x` in YAML) is still a field the user wrote;
+		// quote it so the result names it instead of naming no field.
+		key = `""`
+	}
 	if path == "" {
 		return key
 	}
