@@ -62,13 +62,15 @@ type Inventory struct {
 	// byLabel indexes workloads by namespace and one pod label, so that
 	// finding the pods behind a Service does not scan every workload.
 	byLabel map[nsLabel][]*Workload
+	// identities are the namespace/service-account pairs workloads run as.
+	identities map[string]bool
 }
 
 type nsLabel struct{ namespace, key, value string }
 
 // New returns an empty inventory.
 func New() *Inventory {
-	return &Inventory{services: map[federation.ServiceName]*Service{}, byLabel: map[nsLabel][]*Workload{}}
+	return &Inventory{services: map[federation.ServiceName]*Service{}, byLabel: map[nsLabel][]*Workload{}, identities: map[string]bool{}}
 }
 
 // AddService adds a Service. A second Service of the same name replaces
@@ -84,6 +86,7 @@ func (inv *Inventory) AddService(s *Service) bool {
 
 // AddWorkload adds a workload.
 func (inv *Inventory) AddWorkload(w *Workload) {
+	inv.identities[w.Namespace+"/"+w.ServiceAccount] = true
 	for k, v := range w.PodLabels {
 		key := nsLabel{w.Namespace, k, v}
 		inv.byLabel[key] = append(inv.byLabel[key], w)
@@ -198,4 +201,20 @@ func (inv *Inventory) TargetPort(s *Service, p Port) (port int32, ok bool) {
 		found = n
 	}
 	return found, found != 0
+}
+
+// Identities returns the sorted namespace/service-account pairs of every
+// workload, the identities its pods present in mTLS.
+func (inv *Inventory) Identities() []string {
+	out := make([]string, 0, len(inv.identities))
+	for id := range inv.identities {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// HasIdentity reports whether some workload runs as namespace/serviceAccount.
+func (inv *Inventory) HasIdentity(namespace, serviceAccount string) bool {
+	return inv.identities[namespace+"/"+serviceAccount]
 }

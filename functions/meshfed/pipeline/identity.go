@@ -47,7 +47,7 @@ func reviewAuthorizationPolicies(in *input, f *diag.Findings) {
 							if td == "" {
 								td = "<peer trust domain>"
 							}
-							f.Warnf(&ref, field, "principal %q is the federation %s gateway used for peer %q; after the migration requests carry the calling workload's own identity end to end, so this rule will not match: replace it with the peer's client principals, e.g. %q (one client) or %q (any workload of that peer)", p, g.role, g.peer, td+"/ns/<namespace>/sa/<service account>", td+"/*")
+							f.Warnf(&ref, field, "principal %q is the federation %s gateway used for peer %q; after the migration requests carry the calling workload's own identity end to end, so this rule will not match: replace it with the peer's client principals, e.g. %q (one client) or %q (any workload of that peer)%s", p, g.role, g.peer, td+"/ns/<namespace>/sa/<service account>", td+"/*", clientPrincipals(in, g.peer, g.trustDomain))
 						}
 					}
 				}
@@ -61,23 +61,48 @@ func reviewAuthorizationPolicies(in *input, f *diag.Findings) {
 // domain aliased, ns/b/sa/httpbin on both sides is one principal to
 // AuthorizationPolicies.
 func warnAliasedIdentities(in *input, p *importPlan, pp *importPeerPlan, f *diag.Findings) {
-	local := map[string]bool{}
-	for _, s := range in.local.inv.Services() {
-		for _, sa := range in.local.inv.ServiceAccounts(s) {
-			local["/ns/"+s.Namespace+"/sa/"+sa] = true
-		}
-	}
 	seen := map[string]bool{}
 	for _, e := range pp.entries {
 		for _, san := range e.sans {
-			i := strings.Index(san, "/ns/")
-			if i < 0 || !local[san[i:]] || seen[san] {
+			ns, sa, ok := spiffeNamespaceAccount(san)
+			if !ok || !in.local.inv.HasIdentity(ns, sa) || seen[san] {
 				continue
 			}
 			seen[san] = true
 			f.Warnf(&p.cfg.ref, "spec.peers", "imported identity %s has the same namespace and service account as a workload of this mesh; with trustDomainAliases covering %q, AuthorizationPolicies cannot tell them apart (the migration guide's caveat): use distinct service accounts or namespaces, or policies that do not rely on that principal", san, pp.trustDomain)
 		}
 	}
+}
+
+// spiffeNamespaceAccount splits spiffe://<td>/ns/<ns>/sa/<sa>.
+func spiffeNamespaceAccount(san string) (string, string, bool) {
+	i := strings.Index(san, "/ns/")
+	if i < 0 {
+		return "", "", false
+	}
+	ns, rest, ok := strings.Cut(san[i+len("/ns/"):], "/sa/")
+	return ns, rest, ok
+}
+
+// clientPrincipals lists the principals the peer's workloads will present,
+// when its workloads are among the items, for the AuthorizationPolicy
+// advice; at most a few, the rest summarised.
+func clientPrincipals(in *input, peer, trustDomain string) string {
+	const shown = 3
+	ids := in.peer(peer).inv.Identities()
+	if len(ids) == 0 || trustDomain == "" {
+		return ""
+	}
+	var out []string
+	for i, id := range ids {
+		if i == shown {
+			out = append(out, fmt.Sprintf("and %d more", len(ids)-shown))
+			break
+		}
+		ns, sa, _ := strings.Cut(id, "/")
+		out = append(out, fmt.Sprintf("%q", trustDomain+"/ns/"+ns+"/sa/"+sa))
+	}
+	return "; the peer's items run as " + strings.Join(out, ", ")
 }
 
 // warnPerPeerExports flags services exported to some peers and not others:

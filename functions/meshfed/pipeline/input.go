@@ -106,12 +106,16 @@ func readInput(functionConfig *kfn.KubeObject, items kfn.KubeObjects, f *diag.Fi
 			f.Errorf(&ref, "metadata.annotations", "a %s among the items must be annotated %s: \"true\", or it would be applied to the cluster; add the annotation", o.GetKind(), fn.LocalConfigAnnotation)
 			return
 		}
-		c, ok := decodeConfig(o, f)
-		if !ok || seenConfig[c.key()] {
-			// kpt also passes the functionConfig file as an item.
+		// kpt passes the functionConfig file as an item too: read it once,
+		// so its problems are reported once. The functionConfig comes first.
+		if seenConfig[o.GetKind()+"/"+o.GetName()] {
 			return
 		}
-		seenConfig[c.key()] = true
+		seenConfig[o.GetKind()+"/"+o.GetName()] = true
+		c, ok := decodeConfig(o, f)
+		if !ok {
+			return
+		}
 		in.configs = append(in.configs, c)
 	}
 
