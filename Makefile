@@ -29,3 +29,21 @@ clean:
 .PHONY: test-e2e
 test-e2e:
 	$(GO) test ./e2e/
+
+# Container images from the Dockerfile, for linux/amd64 and linux/arm64:
+# the KRM function ($(IMAGE)) and the Argo CD CMP sidecar ($(CMP_IMAGE)).
+# Needs a Docker engine with buildx (a docker-container builder for
+# multi-platform); IMAGE_OUTPUT=--push publishes. Without an engine it says
+# so and exits 0: go test checks the Dockerfile's structure instead.
+IMAGE        ?= ghcr.io/meshfed/meshfed
+CMP_IMAGE    ?= ghcr.io/meshfed/meshfed-argocd-cmp
+PLATFORMS    ?= linux/amd64,linux/arm64
+IMAGE_OUTPUT ?=
+image:
+	@if ! docker info >/dev/null 2>&1; then \
+	  echo "make image: no Docker engine is reachable (docker info failed), so $(IMAGE):$(VERSION) and $(CMP_IMAGE):$(VERSION) are not built."; \
+	  echo "make image: the Dockerfile's structure is still checked by 'go test ./functions/meshfed' (TestDockerfile*)."; \
+	  exit 0; \
+	fi; \
+	docker buildx build --platform $(PLATFORMS) --build-arg VERSION=$(VERSION) -t $(IMAGE):$(VERSION) $(IMAGE_OUTPUT) . && \
+	docker buildx build --platform $(PLATFORMS) --build-arg VERSION=$(VERSION) --target argocd-cmp -t $(CMP_IMAGE):$(VERSION) $(IMAGE_OUTPUT) .
