@@ -70,6 +70,37 @@ var samples = []sample{
 	},
 	{name: "east", generated: importedByEast, check: checkEastImports},
 	{
+		// DESIGN §7: phase Cutover reproduces the guide's "Remove
+		// federation-related resources" and "Remove federation gateways".
+		name: "west-cutover",
+		generated: []string{
+			"Gateway istio-system/eastwestgateway",
+			"Gateway istio-system/eastwestgateway-exposed-hosts",
+			"ServiceEntry a/httpbin-a-svc-west-mesh-imports-local",
+		},
+		check: func(t *testing.T, objs []*yaml.RNode) {
+			for _, kind := range []string{"ServiceMeshPeer", "ExportedServiceSet", "ImportedServiceSet"} {
+				for _, o := range objs {
+					if o.GetKind() == kind {
+						t.Errorf("%s %s/%s is still in the output after Cutover", kind, o.GetNamespace(), o.GetName())
+					}
+				}
+			}
+			smcp := find(t, objs, "maistra.io/v2", "ServiceMeshControlPlane", "istio-system", "basic")
+			for _, gw := range []string{"additionalIngress", "additionalEgress"} {
+				if f, err := smcp.Pipe(yaml.Lookup("spec", "gateways", gw)); err != nil || f != nil {
+					t.Errorf("spec.gateways.%s is still in the ServiceMeshControlPlane after Cutover", gw)
+				}
+			}
+			// The guide's "Configure control plane" patch.
+			wantField(t, smcp, []string{"legacy.local", "east.local"}, "spec", "techPreview", "meshConfig", "trustDomainAliases")
+			wantField(t, smcp, []string{"true"}, "spec", "runtime", "components", "pilot", "container", "env", "PILOT_MULTI_NETWORK_DISCOVER_GATEWAY_API")
+			wantField(t, smcp, []string{"west-network"}, "spec", "cluster", "network")
+			wantField(t, smcp, []string{"false"}, "spec", "security", "manageNetworkPolicy")
+		},
+	},
+
+	{
 		name:       "shared-ids",
 		peerPrefix: "peer-west-mesh-",
 		generated:  importedByEast,
