@@ -1,0 +1,67 @@
+package fn
+
+import (
+	"strings"
+	"testing"
+
+	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
+)
+
+func parse(t *testing.T, s string) *kfn.KubeObject {
+	t.Helper()
+	o, err := kfn.ParseKubeObject([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func names(items kfn.KubeObjects) string {
+	var out []string
+	for _, o := range items {
+		out = append(out, o.GetKind()+"/"+o.GetName())
+	}
+	return strings.Join(out, " ")
+}
+
+func TestReplaceOwned(t *testing.T) {
+	const owner = "meshfed.dev/generated-by"
+	items := kfn.KubeObjects{
+		parse(t, "apiVersion: v1\nkind: Service\nmetadata: {name: keep, namespace: a}\n"),
+		parse(t, "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: same\n  namespace: a\n  annotations:\n    "+owner+": MeshExport/w\n    internal.config.kubernetes.io/path: moved/by-user.yaml\n    internal.config.kubernetes.io/index: '3'\n"),
+		parse(t, "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: stale\n  namespace: a\n  annotations: {"+owner+": MeshExport/w}\n"),
+		parse(t, "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: other-owner\n  namespace: a\n  annotations: {"+owner+": MeshExport/x}\n"),
+	}
+	generated := kfn.KubeObjects{
+		parse(t, "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: new\n  namespace: a\n  annotations:\n    "+owner+": MeshExport/w\n    internal.config.kubernetes.io/path: meshfed-generated/x.yaml\n"),
+		parse(t, "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: same\n  namespace: a\n  annotations:\n    "+owner+": MeshExport/w\n    internal.config.kubernetes.io/path: meshfed-generated/x.yaml\n    internal.config.kubernetes.io/index: '0'\n"),
+	}
+	owned := func(o *kfn.KubeObject) bool { return o.GetAnnotation(owner) == "MeshExport/w" }
+	out := ReplaceOwned(items, owned, generated)
+
+	if got, want := names(out), "Service/keep ServiceEntry/same ServiceEntry/other-owner ServiceEntry/new"; got != want {
+		t.Errorf("items = %s, want %s (replaced in place, stale removed, others kept, new appended)", got, want)
+	}
+	same := out[1]
+	if p := same.GetAnnotation(PathAnnotation); p != "moved/by-user.yaml" {
+		t.Errorf("path = %q: the file the user moved the object to must be kept", p)
+	}
+	if i := same.GetAnnotation("internal.config.kubernetes.io/index"); i != "3" {
+		t.Errorf("index = %q, want the old one", i)
+	}
+	if p := out[3].GetAnnotation(PathAnnotation); p != "meshfed-generated/x.yaml" {
+		t.Errorf("a new object keeps its default path, got %q", p)
+	}
+}
+
+func TestReplaceOwnedTwiceIsStable(t *testing.T) {
+	gen := func() kfn.KubeObjects {
+		return kfn.KubeObjects{parse(t, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: g\n  annotations:\n    internal.config.kubernetes.io/index: '0'\n    internal.config.kubernetes.io/path: p.yaml\n    o: w\n")}
+	}
+	owned := func(o *kfn.KubeObject) bool { return o.GetAnnotation("o") == "w" }
+	first := ReplaceOwned(nil, owned, gen())
+	second := ReplaceOwned(first, owned, gen())
+	if a, b := first[0].String(), second[0].String(); a != b {
+		t.Errorf("second replacement changed the object:\n%s\n---\n%s", a, b)
+	}
+}

@@ -1,0 +1,185 @@
+package inventory
+
+import (
+	"strings"
+	"testing"
+
+	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
+	"github.com/meshfed/meshfed/functions/meshfed/federation"
+)
+
+func object(t *testing.T, s string) *kfn.KubeObject {
+	t.Helper()
+	o, err := kfn.ParseKubeObject([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func service(t *testing.T, s string) *Service {
+	t.Helper()
+	o := object(t, s)
+	svc, errs := ParseService(o, o.GetName())
+	if len(errs) > 0 {
+		t.Fatalf("ParseService: %v", errs)
+	}
+	return svc
+}
+
+func workload(t *testing.T, s string) *Workload {
+	t.Helper()
+	w, errs := ParseWorkload(object(t, s))
+	if len(errs) > 0 {
+		t.Fatalf("ParseWorkload: %v", errs)
+	}
+	return w
+}
+
+const httpbin = `apiVersion: v1
+kind: Service
+metadata: {name: httpbin, namespace: a}
+spec:
+  selector: {app: httpbin}
+  ports:
+  - {name: http, port: 8000, targetPort: 8080}
+  - {name: web, port: 9000, targetPort: http-alt}
+  - {name: plain, port: 7000}
+  - {name: quoted, port: 7100, targetPort: "7101"}
+`
+
+func TestParseServiceAndTargetPorts(t *testing.T) {
+	inv := New()
+	svc := service(t, httpbin)
+	inv.AddService(svc)
+	inv.AddWorkload(workload(t, `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: httpbin, namespace: a}
+spec:
+  template:
+    metadata: {labels: {app: httpbin, version: v1}}
+    spec:
+      containers:
+      - name: c
+        ports: [{name: http-alt, containerPort: 8081}]
+`))
+	want := []struct {
+		port int32
+		ok   bool
+	}{{8080, true}, {8081, true}, {7000, true}, {7101, true}}
+	for i, p := range svc.Ports {
+		got, ok := inv.TargetPort(svc, p)
+		if got != want[i].port || ok != want[i].ok {
+			t.Errorf("port %s: TargetPort = %d, %v; want %d, %v", p.Name, got, ok, want[i].port, want[i].ok)
+		}
+	}
+}
+
+func TestTargetPortUnresolvable(t *testing.T) {
+	inv := New()
+	svc := service(t, httpbin)
+	inv.AddService(svc)
+	if _, ok := inv.TargetPort(svc, svc.Ports[1]); ok {
+		t.Error("a named targetPort with no workload behind the Service must not resolve")
+	}
+	for _, port := range []string{"8081", "8082"} {
+		inv.AddWorkload(workload(t, `apiVersion: v1
+kind: Pod
+metadata: {name: p`+port+`, namespace: a, labels: {app: httpbin}}
+spec:
+  containers: [{name: c, ports: [{name: http-alt, containerPort: `+port+`}]}]
+`))
+	}
+	if _, ok := inv.TargetPort(svc, svc.Ports[1]); ok {
+		t.Error("workloads that disagree on the named port must not resolve")
+	}
+}
+
+func TestParseServiceErrors(t *testing.T) {
+	tests := []struct {
+		name, yaml, field string
+	}{
+		{"port not a number", "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: a}\nspec: {ports: [{port: eighty}]}\n", "spec.ports[0].port"},
+		{"selector not a map", "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: a}\nspec: {selector: [app]}\n", "spec.selector"},
+		{"no namespace", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {}\n", "metadata.namespace"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := object(t, tc.yaml)
+			_, errs := ParseService(o, "s")
+			var paths []string
+			for _, e := range errs {
+				paths = append(paths, e.Path)
+			}
+			if !strings.Contains(strings.Join(paths, " "), tc.field) {
+				t.Errorf("errors %v, want one on %s", errs, tc.field)
+			}
+		})
+	}
+}
+
+func TestParseWorkloadKinds(t *testing.T) {
+	tests := []struct {
+		name, yaml, sa string
+		labels       string
+	}{
+		{"deployment default account", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: a}\nspec: {template: {metadata: {labels: {app: x}}, spec: {containers: []}}}\n", "default", "x"},
+		{"statefulset deprecated field", "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: d, namespace: a}\nspec: {template: {metadata: {labels: {app: x}}, spec: {serviceAccount: old}}}\n", "old", "x"},
+		{"cronjob nested template", "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: d, namespace: a}\nspec: {jobTemplate: {spec: {template: {metadata: {labels: {app: job}}, spec: {serviceAccountName: runner}}}}}\n", "runner", "job"},
+		{"openshift deploymentconfig", "apiVersion: apps.openshift.io/v1\nkind: DeploymentConfig\nmetadata: {name: d, namespace: a}\nspec: {template: {metadata: {labels: {app: dc}}, spec: {serviceAccountName: dc}}}\n", "dc", "dc"},
+		{"pod", "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a, labels: {app: pod}}\nspec: {serviceAccountName: pod-sa}\n", "pod-sa", "pod"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := object(t, tc.yaml)
+			if !IsWorkload(o) {
+				t.Fatal("not recognised as a workload")
+			}
+			w, errs := ParseWorkload(o)
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			if w.ServiceAccount != tc.sa || w.PodLabels["app"] != tc.labels {
+				t.Errorf("got account %q labels %v, want %q app=%s", w.ServiceAccount, w.PodLabels, tc.sa, tc.labels)
+			}
+		})
+	}
+}
+
+func TestSelectedAndServiceAccounts(t *testing.T) {
+	inv := New()
+	svc := &Service{ServiceName: federation.ServiceName{Name: "s", Namespace: "a"}, Selector: map[string]string{"app": "x", "tier": "web"}}
+	add := func(ns, name, sa string, labels map[string]string) {
+		inv.AddWorkload(&Workload{Namespace: ns, ServiceAccount: sa, PodLabels: labels})
+	}
+	add("a", "match-1", "sa-b", map[string]string{"app": "x", "tier": "web", "v": "1"})
+	add("a", "match-2", "sa-a", map[string]string{"app": "x", "tier": "web"})
+	add("a", "match-3", "sa-a", map[string]string{"app": "x", "tier": "web", "v": "3"})
+	add("a", "partial", "sa-partial", map[string]string{"app": "x"})
+	add("b", "other-namespace", "sa-other", map[string]string{"app": "x", "tier": "web"})
+	if got := strings.Join(inv.ServiceAccounts(svc), ","); got != "sa-a,sa-b" {
+		t.Errorf("ServiceAccounts = %s, want sa-a,sa-b (sorted, distinct, same namespace, all labels)", got)
+	}
+	if got := inv.Selected("a", nil); got != nil {
+		t.Errorf("an empty selector selects nothing, got %d workloads", len(got))
+	}
+}
+
+func TestServicesSortedAndDuplicates(t *testing.T) {
+	inv := New()
+	for _, n := range []federation.ServiceName{{Name: "z", Namespace: "b"}, {Name: "a", Namespace: "b"}, {Name: "z", Namespace: "a"}} {
+		if !inv.AddService(&Service{ServiceName: n}) {
+			t.Fatalf("AddService(%s) = false", n)
+		}
+	}
+	if inv.AddService(&Service{ServiceName: federation.ServiceName{Name: "z", Namespace: "a"}}) {
+		t.Error("a duplicate Service was accepted")
+	}
+	var got []string
+	for _, s := range inv.Services() {
+		got = append(got, s.String())
+	}
+	if strings.Join(got, " ") != "a/z b/a b/z" {
+		t.Errorf("Services() = %v", got)
+	}
+}
