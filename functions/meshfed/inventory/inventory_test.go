@@ -121,7 +121,7 @@ func TestParseServiceErrors(t *testing.T) {
 func TestParseWorkloadKinds(t *testing.T) {
 	tests := []struct {
 		name, yaml, sa string
-		labels       string
+		labels         string
 	}{
 		{"deployment default account", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: a}\nspec: {template: {metadata: {labels: {app: x}}, spec: {containers: []}}}\n", "default", "x"},
 		{"statefulset deprecated field", "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: d, namespace: a}\nspec: {template: {metadata: {labels: {app: x}}, spec: {serviceAccount: old}}}\n", "old", "x"},
