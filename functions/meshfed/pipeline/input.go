@@ -131,7 +131,14 @@ func readInput(functionConfig *kfn.KubeObject, items kfn.KubeObjects, f *diag.Fi
 		}
 	}
 
-	for _, o := range items {
+	for i, o := range items {
+		// A null or kind-less entry (a stray `-` in the items list) is no
+		// Kubernetes object: echoing it would make the output unreadable
+		// to kpt, so refuse it. Found by FuzzRun.
+		if o.GetKind() == "" || o.GetAPIVersion() == "" {
+			f.Errorf(nil, fmt.Sprintf("items[%d]", i), "item %d (counting from 0) has no apiVersion or kind, so it is not a Kubernetes object: complete it or remove it from the package", i)
+			continue
+		}
 		if isConfigKind(o) {
 			addConfig(o, true)
 			continue
