@@ -7,6 +7,7 @@ import (
 	"github.com/meshfed/meshfed/functions/meshfed/diag"
 	"github.com/meshfed/meshfed/functions/meshfed/federation"
 	"github.com/meshfed/meshfed/functions/meshfed/inventory"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // exportedService is a Service an ExportedServiceSet exports, under its
@@ -62,6 +63,17 @@ func importedSet(exported []exportedService, iss item[federation.ImportedService
 		imp, ok := im.Import(e.exported)
 		if !ok {
 			f.Infof(&iss.ref, "spec.importRules", "exported service %s (from %s) matches no import rule: not imported, as in OSSM 2", e.exported, e.svc.ServiceName)
+			continue
+		}
+		// An alias or domainSuffix can spell a host no API server accepts
+		// (`HttpBin_V2`); say which rule does it instead of failing later
+		// with a "meshfed bug" validation error. Found by the bad-input corpus.
+		if errs := validation.IsDNS1123Subdomain(imp.Host); errs != nil || strings.Contains(imp.Host, "*") {
+			why := "it is a wildcard"
+			if errs != nil {
+				why = strings.Join(errs, "; ")
+			}
+			f.Errorf(&iss.ref, fmt.Sprintf("spec.importRules[%d]", imp.Rule), "this rule imports %s (from %s) as %q, which is not a valid hostname (%s): fix the rule's nameSelector.alias or domainSuffix to lowercase DNS labels without wildcards", e.exported, e.svc.ServiceName, imp.Host, why)
 			continue
 		}
 		out = append(out, importedService{exportedService: e, imported: imp})
