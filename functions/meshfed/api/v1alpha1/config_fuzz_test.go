@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +49,7 @@ func FuzzDecodeConfig(f *testing.F) {
 		} else {
 			exp.Default()
 			again := exp
-			again.Spec.Peers = append([]v1alpha1.ExportPeer(nil), exp.Spec.Peers...)
+			again.Spec.Peers = slices.Clone(exp.Spec.Peers)
 			again.Default()
 			if !reflect.DeepEqual(exp, again) {
 				t.Fatalf("Default is not idempotent:\n%+v\n%+v", exp, again)
