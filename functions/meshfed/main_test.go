@@ -121,6 +121,57 @@ func TestBinary(t *testing.T) {
 		}
 	})
 
+	t.Run("helm 4 post-renderer stream", func(t *testing.T) {
+		// Helm 4 sends bare documents, each annotated with its template
+		// file, and files the output by that annotation.
+		const fileAnnotation = "postrenderer.helm.sh/postrender-filename"
+		nodes, err := (&kio.ByteReader{Reader: bytes.NewReader(readFile(t, "testdata/helm-west-template.yaml")), OmitReaderAnnotations: true}).Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range nodes {
+			text, err := n.String()
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, src, _ := strings.Cut(strings.SplitN(text, "\n", 2)[0], "# Source: ")
+			if src == "" {
+				t.Fatalf("no # Source: comment on\n%s", text)
+			}
+			n.YNode().HeadComment = ""
+			if len(n.YNode().Content) > 0 {
+				n.YNode().Content[0].HeadComment = ""
+			}
+			if err := n.PipeE(yaml.SetAnnotation(fileAnnotation, src)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stream, err := kio.StringAll(nodes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stdout, stderr, code := run(t, []byte(stream), "--config", "testdata/helm-west-config.yaml")
+		if code != 0 {
+			t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+		}
+		out, err := kio.ParseAll(stdout) // what Helm 4 does with the output
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(stdout, stream) {
+			t.Errorf("the annotated documents did not come through unchanged:\n%s", stdout)
+		}
+		annotated := 0
+		for _, n := range out {
+			if n.GetAnnotations()[fileAnnotation] != "" {
+				annotated++
+			}
+		}
+		if annotated != len(nodes) || len(out) <= len(nodes) {
+			t.Errorf("%d of %d output documents carry %s; want exactly the %d input documents, and generated ones after them", annotated, len(out), fileAnnotation, len(nodes))
+		}
+	})
+
 	t.Run("helm post-renderer error", func(t *testing.T) {
 		cfg := filepath.Join(t.TempDir(), "bad.yaml")
 		writeFile(t, cfg, "apiVersion: meshfed.dev/v1alpha1\nkind: MeshExport\nmetadata:\n  name: west\nspec:\n  netwrok: west-network\n")
