@@ -127,7 +127,7 @@ func readInput(functionConfig *kfn.KubeObject, items kfn.KubeObjects, f *diag.Fi
 			// kpt's placeholder when no config is given; configs may be items.
 		default:
 			ref := diag.RefOf(functionConfig)
-			f.Errorf(&ref, "", "functionConfig must be a %s or %s (apiVersion %s), not %s %s; see the README's configuration reference", v1alpha1.KindMeshExport, v1alpha1.KindMeshImport, v1alpha1.APIVersion, functionConfig.GetAPIVersion(), functionConfig.GetKind())
+			f.Errorf(&ref, "kind", "functionConfig must be a %s or %s (apiVersion %s), not %s %s; see the README's configuration reference", v1alpha1.KindMeshExport, v1alpha1.KindMeshImport, v1alpha1.APIVersion, functionConfig.GetAPIVersion(), functionConfig.GetKind())
 		}
 	}
 
