@@ -207,3 +207,33 @@ func TestReadConfigFileRejects(t *testing.T) {
 		t.Error("a missing file must be an error")
 	}
 }
+
+// --config also works under kpt or kustomize (a ResourceList): the config
+// documents replace the functionConfig and never reach the output.
+func TestConfigOptionWithResourceList(t *testing.T) {
+	in := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n" + indent(strings.TrimPrefix(helmStream, "---\n"))
+	docs, err := ReadConfigFile(writeTemp(t, "apiVersion: example.com/v1\nkind: Settings\nmetadata:\n  name: one\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen kfn.ResourceList
+	var out, stderr bytes.Buffer
+	if code := RunWith(generator(&seen), strings.NewReader(in), &out, &stderr, Options{Config: docs}); code != 0 {
+		t.Fatalf("exit code %d, stderr:\n%s", code, &stderr)
+	}
+	if len(seen.Items) != 3 || !IsLocalConfig(seen.Items[0]) {
+		t.Errorf("the processor must see the config as a local-config item first, got %d items", len(seen.Items))
+	}
+	if got := out.String(); !strings.Contains(got, "kind: ResourceList") || strings.Contains(got, "kind: Settings") {
+		t.Errorf("want a ResourceList without the config document:\n%s", got)
+	}
+}
+
+func writeTemp(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "cfg.yaml")
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
