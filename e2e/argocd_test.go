@@ -79,14 +79,15 @@ func cmpGenerate(t *testing.T, p cmpPlugin, repo, appPath string) result {
 	return run(t, filepath.Join(repo, appPath), env, cmdPath, args...)
 }
 
-// checkoutSample copies a kustomization sample into a fresh "repository"
-// folder, at the path an Application would name.
+// checkoutSample copies the kustomization samples into a fresh
+// "repository" folder (all of them: an overlay such as west-cutover refers
+// to its base by a relative path) and returns the path an Application would
+// name for one of them.
 func checkoutSample(t *testing.T, name string) (repo, appPath string) {
 	t.Helper()
 	repo = t.TempDir()
-	appPath = filepath.Join("clusters", name)
-	copyDir(t, filepath.Join(repoRoot, "kustomization-samples", name), filepath.Join(repo, appPath))
-	return repo, appPath
+	copyDir(t, filepath.Join(repoRoot, "kustomization-samples"), filepath.Join(repo, "clusters"))
+	return repo, filepath.Join("clusters", name)
 }
 
 func TestArgoCDPluginGenerate(t *testing.T) {

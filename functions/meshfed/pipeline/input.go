@@ -280,38 +280,38 @@ func readFederation(m *mesh, o *kfn.KubeObject, name, namespace string, ref diag
 		}
 		return ok
 	}
-	dup := func() {
-		f.Errorf(&ref, "metadata.name", "two %s objects named %q in %s: federation allows one per peer in the control-plane namespace; remove one", o.GetKind(), name, m.describe())
+	add := func(registered bool) {
+		if !registered {
+			f.Errorf(&ref, "metadata.name", "two %s objects named %q in %s: federation allows one per peer in the control-plane namespace; remove one", o.GetKind(), name, m.describe())
+		}
 	}
 	switch o.GetKind() {
 	case federation.KindServiceMeshPeer:
 		v := federation.ServiceMeshPeer{Name: name, Namespace: namespace}
 		if decode(&v.Spec) {
-			if _, ok := m.peers[name]; ok {
-				dup()
-				return
-			}
-			m.peers[name] = item[federation.ServiceMeshPeer]{v, ref}
+			add(register(m.peers, name, v, ref))
 		}
 	case federation.KindExportedServiceSet:
 		v := federation.ExportedServiceSet{Name: name, Namespace: namespace}
 		if decode(&v.Spec) {
-			if _, ok := m.exportSets[name]; ok {
-				dup()
-				return
-			}
-			m.exportSets[name] = item[federation.ExportedServiceSet]{v, ref}
+			add(register(m.exportSets, name, v, ref))
 		}
 	case federation.KindImportedServiceSet:
 		v := federation.ImportedServiceSet{Name: name, Namespace: namespace}
 		if decode(&v.Spec) {
-			if _, ok := m.importSets[name]; ok {
-				dup()
-				return
-			}
-			m.importSets[name] = item[federation.ImportedServiceSet]{v, ref}
+			add(register(m.importSets, name, v, ref))
 		}
 	}
+}
+
+// register adds a decoded federation CR under its name, unless one of that
+// name is already there.
+func register[T any](sets map[string]item[T], name string, v T, ref diag.Ref) bool {
+	if _, dup := sets[name]; dup {
+		return false
+	}
+	sets[name] = item[T]{v, ref}
+	return true
 }
 
 // sortedKeys returns a map's keys in order.

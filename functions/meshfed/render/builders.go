@@ -49,6 +49,12 @@ func crossNetworkListener(port int32, hostname string) gwv1.Listener {
 func EastWestGateway(meta Object, network string, port int32) Object {
 	meta.APIVersion, meta.Kind = GatewayAPIV1, "Gateway"
 	meta.Labels = with(meta.Labels, NetworkLabel, network)
+	// The Istio Gateway selects the pods by istio.io/gateway-name. Istio
+	// stopped putting that label on the pods it deploys in 1.24 (it now uses
+	// gateway.networking.k8s.io/gateway-name), but it still copies the
+	// Gateway's own labels onto them, as OSSM 2.6 does: carrying the label
+	// here makes the selector match on both.
+	meta.Labels[GatewayNameLabel] = meta.Name
 	meta.Spec = &gwv1.GatewaySpec{
 		GatewayClassName: "istio",
 		Listeners:        []gwv1.Listener{crossNetworkListener(port, BlockAllPlaceholderHost)},
