@@ -92,7 +92,7 @@ func write(rw *kio.ByteReadWriter, rl *kfn.ResourceList) error {
 	for _, it := range rl.Items {
 		nodes = append(nodes, it.MoveToResourceNode())
 	}
-	return rw.Write(nodes)
+	return writeResourceList(rw, nodes) // see writer.go: rw.Write, byte for byte, but cheaper
 }
 
 // ReportToStderr prints error and warning results, one per line, and

@@ -1,0 +1,52 @@
+package fn
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// TestWriteResourceListMatchesKyaml checks that writeResourceList writes
+// exactly what kyaml's ByteReadWriter writes, on tricky YAML and on every
+// golden output of the function.
+func TestWriteResourceListMatchesKyaml(t *testing.T) {
+	files, _ := filepath.Glob("testdata/writer-*.yaml")
+	golden, _ := filepath.Glob("../functions/meshfed/testdata/*/_expected.yaml")
+	files = append(files, golden...)
+	if len(files) < 2 {
+		t.Fatalf("too few inputs: %v", files)
+	}
+	for _, file := range files {
+		input, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		read := func() (*kio.ByteReadWriter, []*yaml.RNode, *bytes.Buffer) {
+			var out bytes.Buffer
+			rw := &kio.ByteReadWriter{Reader: bytes.NewReader(input), Writer: &out, OmitReaderAnnotations: true, KeepReaderAnnotations: true}
+			nodes, err := rw.Read()
+			if err != nil {
+				t.Fatalf("%s: %v", file, err)
+			}
+			return rw, nodes, &out
+		}
+		rw, nodes, want := read()
+		if rw.WrappingKind != kio.ResourceListKind {
+			continue
+		}
+		if err := rw.Write(nodes); err != nil {
+			t.Fatal(err)
+		}
+		rw, nodes, got := read()
+		if err := writeResourceList(rw, nodes); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("%s: writeResourceList differs from kyaml:\n--- kyaml\n%s\n--- writeResourceList\n%s", file, want, got)
+		}
+	}
+}
