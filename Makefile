@@ -47,3 +47,17 @@ image:
 	fi; \
 	docker buildx build --platform $(PLATFORMS) --build-arg VERSION=$(VERSION) -t $(IMAGE):$(VERSION) $(IMAGE_OUTPUT) . && \
 	docker buildx build --platform $(PLATFORMS) --build-arg VERSION=$(VERSION) --target argocd-cmp -t $(CMP_IMAGE):$(VERSION) $(IMAGE_OUTPUT) .
+
+# Fuzzing (go test -fuzz), each target for FUZZTIME. A failure writes the
+# input to <package>/testdata/fuzz/<Target>/: turn it into a regression test
+# (a testdata/bad-* golden or an f.Add seed) and delete it there, since
+# functions/meshfed/testdata/ holds golden cases only. Minimizing is capped
+# by count: a run of the whole function is slow enough under coverage that
+# time-based minimizing stalls the fuzzer.
+FUZZTIME ?= 15s
+FUZZFLAGS = -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 50x
+.PHONY: fuzz
+fuzz:
+	$(GO) test ./functions/meshfed $(FUZZFLAGS) -fuzz '^FuzzRun$$'
+	$(GO) test ./functions/meshfed/api/v1alpha1 $(FUZZFLAGS) -fuzz '^FuzzDecodeConfig$$'
+	$(GO) test ./functions/meshfed/federation $(FUZZFLAGS) -fuzz '^FuzzRulesAndNames$$'
