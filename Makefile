@@ -21,6 +21,19 @@ demo: build
 test: build
 	$(GO) test ./...
 
+# Benchmarks, see BENCHMARKS.md: Go benchmarks of the core (100, 1,000 and
+# 10,000 Services), then bin/meshfed against bin/identity (the same edge,
+# changing nothing) on synthetic inputs of 500 and 5,000 Services. Prints the
+# ratios and exits non-zero when a target is missed. Not part of `make test`.
+BENCHCOUNT ?= 5
+BENCHRUNS  ?= 7
+bench: build
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/identity ./bench/identity
+	@mkdir -p .cache
+	$(GO) test -run '^$$' -bench '^BenchmarkProcess$$' -benchmem -count $(BENCHCOUNT) ./bench/ > .cache/gobench.txt || { cat .cache/gobench.txt; exit 1; }
+	@cat .cache/gobench.txt
+	$(GO) run ./bench/compare -meshfed $(BIN) -identity bin/identity -runs $(BENCHRUNS) -gobench .cache/gobench.txt
+
 clean:
 	rm -rf bin .cache
 

@@ -1,0 +1,280 @@
+// Command compare is the whole-process half of `make bench`: it runs
+// bin/meshfed and the identity function (bench/identity, the same edge with
+// a processor that does nothing) on synthetic exporter and importer inputs,
+// alternating identity and meshfed runs, and prints median wall time and
+// peak RSS, the meshfed/identity ratios and how time scales from the small
+// to the large input. With -gobench it also checks how the Go benchmarks of
+// the core (bench/bench_test.go) scale. It exits 1 when a target is missed.
+//
+// With -gen kind:n it only writes that synthetic input to stdout.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/meshfed/meshfed/bench/gen"
+)
+
+func main() {
+	meshfed := flag.String("meshfed", "bin/meshfed", "the meshfed binary")
+	identity := flag.String("identity", "bin/identity", "the identity function binary")
+	sizesFlag := flag.String("sizes", "500,5000", "numbers of Services, small to large")
+	runs := flag.Int("runs", 7, "timed runs per binary and input (the median is reported)")
+	maxTime := flag.Float64("max-time-ratio", 1.3, "target: meshfed/identity wall time at the largest size")
+	maxRSS := flag.Float64("max-rss-ratio", 1.3, "target: meshfed/identity peak RSS at the largest size")
+	maxScaling := flag.Float64("max-scaling", 1.1, "target: time(large)/time(small) at most this times large/small")
+	gobench := flag.String("gobench", "", "output of `go test -bench` to check for scaling too")
+	genFlag := flag.String("gen", "", "only write the input kind:n (exporter:500) to stdout")
+	flag.Parse()
+
+	if *genFlag != "" {
+		kind, n, ok := strings.Cut(*genFlag, ":")
+		size, err := strconv.Atoi(n)
+		if !ok || err != nil || (kind != string(gen.Exporter) && kind != string(gen.Importer)) {
+			fatalf("-gen wants exporter:<n> or importer:<n>, not %q", *genFlag)
+		}
+		os.Stdout.Write(gen.ResourceList(gen.Kind(kind), size))
+		return
+	}
+	var sizes []int
+	for _, s := range strings.Split(*sizesFlag, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			fatalf("bad -sizes %q", *sizesFlag)
+		}
+		sizes = append(sizes, n)
+	}
+	if *runs < 5 {
+		fatalf("-runs must be at least 5")
+	}
+
+	dir, err := os.MkdirTemp("", "meshfed-bench-")
+	if err != nil {
+		fatalf("%v", err)
+	}
+	defer os.RemoveAll(dir)
+
+	var failures []string
+	check := func(ok bool, format string, args ...any) {
+		mark := "ok  "
+		if !ok {
+			mark = "FAIL"
+			failures = append(failures, fmt.Sprintf(format, args...))
+		}
+		fmt.Printf("  %s %s\n", mark, fmt.Sprintf(format, args...))
+	}
+
+	fmt.Printf("whole process: %s vs %s, median of %d alternating runs each (identity first)\n", *meshfed, *identity, *runs)
+	fmt.Printf("machine: %d CPUs, load average %s\n\n", runtime.NumCPU(), loadavg())
+	fmt.Printf("%-9s %6s %6s | %9s %9s %6s | %10s %10s %6s | %9s %9s %6s\n", "input", "svcs", "MiB in",
+		"id wall", "mf wall", "ratio", "id RSS", "mf RSS", "ratio", "id CPU", "mf CPU", "ratio")
+	type key struct {
+		kind gen.Kind
+		n    int
+	}
+	results := map[key][2]sample{}
+	for _, kind := range []gen.Kind{gen.Exporter, gen.Importer} {
+		for _, n := range sizes {
+			in := gen.ResourceList(kind, n)
+			file := filepath.Join(dir, fmt.Sprintf("%s-%d.yaml", kind, n))
+			if err := os.WriteFile(file, in, 0o644); err != nil {
+				fatalf("%v", err)
+			}
+			// One untimed run each: warms the page cache and checks that
+			// both succeed on the input.
+			for _, bin := range []string{*identity, *meshfed} {
+				if _, err := run(bin, file); err != nil {
+					fatalf("%s on %s input of %d services: %v", bin, kind, n, err)
+				}
+			}
+			var id, mf []sample
+			for i := 0; i < *runs; i++ {
+				for j, bin := range []string{*identity, *meshfed} {
+					s, err := run(bin, file)
+					if err != nil {
+						fatalf("%s: %v", bin, err)
+					}
+					if j == 0 {
+						id = append(id, s)
+					} else {
+						mf = append(mf, s)
+					}
+				}
+			}
+			m := [2]sample{median(id), median(mf)}
+			results[key{kind, n}] = m
+			fmt.Printf("%-9s %6d %6.1f | %9s %9s %5.2fx | %6.1f MiB %6.1f MiB %5.2fx | %9s %9s %5.2fx\n", kind, n, float64(len(in))/(1<<20),
+				ms(m[0].wall), ms(m[1].wall), ratio(m[1].wall, m[0].wall),
+				mib(m[0].rss), mib(m[1].rss), float64(m[1].rss)/float64(m[0].rss),
+				ms(m[0].cpu), ms(m[1].cpu), ratio(m[1].cpu, m[0].cpu))
+		}
+	}
+
+	small, large := sizes[0], sizes[len(sizes)-1]
+	fmt.Printf("\ntargets (at %d services: meshfed <= %.2fx identity time and peak RSS; %dx services <= %.1fx time):\n",
+		large, *maxTime, large/small, float64(large)/float64(small)**maxScaling)
+	for _, kind := range []gen.Kind{gen.Exporter, gen.Importer} {
+		m := results[key{kind, large}]
+		check(ratio(m[1].wall, m[0].wall) <= *maxTime, "%s %d: time meshfed/identity = %.2fx", kind, large, ratio(m[1].wall, m[0].wall))
+		check(float64(m[1].rss)/float64(m[0].rss) <= *maxRSS, "%s %d: peak RSS meshfed/identity = %.2fx", kind, large, float64(m[1].rss)/float64(m[0].rss))
+	}
+	if large > small {
+		limit := float64(large) / float64(small) * *maxScaling
+		for _, kind := range []gen.Kind{gen.Exporter, gen.Importer} {
+			s, l := results[key{kind, small}], results[key{kind, large}]
+			check(ratio(l[1].wall, s[1].wall) <= limit, "%s meshfed time(%d)/time(%d) = %.2fx (identity: %.2fx)", kind, large, small, ratio(l[1].wall, s[1].wall), ratio(l[0].wall, s[0].wall))
+		}
+	}
+	if *gobench != "" {
+		checkGoBench(*gobench, *maxScaling, check)
+	}
+	if len(failures) > 0 {
+		fmt.Printf("\n%d target(s) missed (load average now %s)\n", len(failures), loadavg())
+		os.Exit(1)
+	}
+	fmt.Printf("\nall targets met (load average now %s)\n", loadavg())
+}
+
+// sample is one run of a binary.
+type sample struct {
+	wall time.Duration
+	rss  int64         // peak resident set size, bytes
+	cpu  time.Duration // user + system CPU time, for reference: less
+	// sensitive than wall time to other load on the machine
+}
+
+// run runs bin with file as stdin and its output discarded, as an
+// orchestrator would pipe it.
+func run(bin, file string) (sample, error) {
+	in, err := os.Open(file)
+	if err != nil {
+		return sample{}, err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		return sample{}, err
+	}
+	defer out.Close()
+	var stderr bytes.Buffer
+	cmd := exec.Command(bin)
+	// Files, not pipes: the child reads and writes them directly, so no
+	// copying goroutine of ours is timed.
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = in, out, &stderr
+	start := time.Now()
+	err = cmd.Run()
+	wall := time.Since(start)
+	if err != nil {
+		return sample{}, fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return sample{}, fmt.Errorf("no rusage on this platform")
+	}
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return sample{wall: wall, rss: ru.Maxrss * 1024, cpu: cpu}, nil // Linux reports KiB
+}
+
+// median returns the median wall time, peak RSS and CPU time, each
+// taken on its own.
+func median(s []sample) sample {
+	walls := make([]time.Duration, len(s))
+	cpus := make([]time.Duration, len(s))
+	rss := make([]int64, len(s))
+	for i, x := range s {
+		walls[i], rss[i], cpus[i] = x.wall, x.rss, x.cpu
+	}
+	slices.Sort(walls)
+	slices.Sort(cpus)
+	slices.Sort(rss)
+	return sample{wall: walls[len(walls)/2], rss: rss[len(rss)/2], cpu: cpus[len(cpus)/2]}
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.0fms", float64(d)/float64(time.Millisecond)) }
+
+func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// benchLine matches a `go test -bench` result line, e.g.
+// BenchmarkProcess/exporter/services=1000-2   50   23456789 ns/op ...
+var benchLine = regexp.MustCompile(`^(Benchmark\S*?)/services=(\d+)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op`)
+
+// checkGoBench checks, for each benchmark family, the time per op of each
+// size against the next smaller one (medians over -count).
+func checkGoBench(file string, maxScaling float64, check func(bool, string, ...any)) {
+	f, err := os.Open(file)
+	if err != nil {
+		fatalf("%v", err)
+	}
+	defer f.Close()
+	ns := map[string]map[int][]float64{}
+	var families []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		m := benchLine.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		n, _ := strconv.Atoi(m[2])
+		v, _ := strconv.ParseFloat(m[3], 64)
+		if ns[m[1]] == nil {
+			ns[m[1]] = map[int][]float64{}
+			families = append(families, m[1])
+		}
+		ns[m[1]][n] = append(ns[m[1]][n], v)
+	}
+	if len(families) == 0 {
+		fatalf("no benchmark results in %s", file)
+	}
+	fmt.Printf("\nGo benchmarks of the core (%s), time per op scaling between sizes:\n", file)
+	for _, fam := range families {
+		var sizes []int
+		for n := range ns[fam] {
+			sizes = append(sizes, n)
+		}
+		slices.Sort(sizes)
+		for i := 1; i < len(sizes); i++ {
+			a, b := medianF(ns[fam][sizes[i-1]]), medianF(ns[fam][sizes[i]])
+			f := float64(sizes[i]) / float64(sizes[i-1])
+			check(b/a <= f*maxScaling, "%s %d->%d services: %.2fx time (%.1f ms -> %.1f ms, limit %.1fx)", fam, sizes[i-1], sizes[i], b/a, a/1e6, b/1e6, f*maxScaling)
+		}
+	}
+}
+
+func medianF(v []float64) float64 {
+	v = slices.Clone(v)
+	slices.Sort(v)
+	return v[len(v)/2]
+}
+
+// loadavg is the 1, 5 and 15 minute load average, to tell a busy machine.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "compare: "+format+"\n", args...)
+	os.Exit(2)
+}
