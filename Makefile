@@ -34,6 +34,12 @@ bench: build
 	@cat .cache/gobench.txt
 	$(GO) run ./bench/compare -meshfed $(BIN) -identity bin/identity -runs $(BENCHRUNS) -gobench .cache/gobench.txt
 
+# istiod itself routing the guide's scenario (e2e/istiod: a separate module
+# with Istio's in-process fake discovery server; a cold build takes 10-20
+# minutes, so it is not part of `make test`).
+test-istiod:
+	cd e2e/istiod && $(GO) test -count=1 ./...
+
 clean:
 	rm -rf bin .cache
 
