@@ -49,9 +49,15 @@ func writeResourceList(rw *kio.ByteReadWriter, nodes []*yaml.RNode) error {
 	out.Write(buf.Bytes())
 	out.WriteString("items:\n")
 	const itemsPrefix = "items:\n"
+	var fast bytes.Buffer
 	for _, n := range nodes {
 		if err := yaml.ClearEmptyAnnotations(n); err != nil {
 			return err
+		}
+		fast.Reset()
+		if appendItem(&fast, n.YNode()) {
+			out.Write(fast.Bytes())
+			continue
 		}
 		if err := encode(key("items"), &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{n.YNode()}}); err != nil {
 			return err

@@ -56,13 +56,9 @@ func Name(s string) string {
 // Node renders o as a YAML node, fields in the order the API types declare
 // them.
 func (o Object) Node() (*yaml.Node, error) {
-	spec, err := specJSON(o.Spec)
+	specNode, err := specNode(o.Spec)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s/%s: %w", o.Kind, o.Namespace, o.Name, err)
-	}
-	specNode, err := jsonToNode(spec)
-	if err != nil {
-		return nil, err
 	}
 	meta := mapping("name", scalar(o.Name))
 	if o.Namespace != "" {
@@ -89,6 +85,21 @@ func (o Object) KubeObject() (*kfn.KubeObject, error) {
 		return nil, err
 	}
 	return kfn.MoveToKubeObject(yaml.NewRNode(n)), nil
+}
+
+// specNode renders a spec: Istio messages directly from their descriptors
+// when possible, everything else through its JSON form.
+func specNode(spec any) (*yaml.Node, error) {
+	if m, ok := spec.(proto.Message); ok {
+		if n, ok := protoNode(m.ProtoReflect()); ok {
+			return n, nil
+		}
+	}
+	b, err := specJSON(spec)
+	if err != nil {
+		return nil, err
+	}
+	return jsonToNode(b)
 }
 
 func specJSON(spec any) ([]byte, error) {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/meshfed/meshfed/functions/meshfed/api/v1alpha1"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"k8s.io/apimachinery/pkg/util/validation"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -125,5 +126,38 @@ func TestNodeKeepsDeclaredFieldOrderInBlockStyle(t *testing.T) {
 	}
 	if !strings.Contains(s, "- '*'") {
 		t.Errorf("a `*` must stay a string:\n%s", s)
+	}
+}
+
+// TestProtoNodeMatchesProtojson checks the direct rendering of Istio specs
+// against the protojson route it replaces, on every builder.
+func TestProtoNodeMatchesProtojson(t *testing.T) {
+	ports := []v1alpha1.Port{{Number: 8000, Name: "http", Protocol: "HTTP", TargetPort: 8080}, {Number: 9090, Name: "port-9090"}}
+	sel := map[string]string{"b": "2", "a": "1"}
+	for _, o := range []Object{
+		ExportServiceEntry(meta(), "x.ns.svc.p-imports.local", ports, sel),
+		ImportServiceEntry(meta(), "x.example", ports, []string{"*", "."}, []string{"spiffe://td/ns/a/sa/b"}, sel),
+		ImportWorkloadEntry(meta(), "west-network", "r/z/s"),
+		ImportWorkloadEntry(meta(), "west-network", ""),
+		ExposedHostsGateway(meta(), "eastwestgateway", 15443, []string{"a.b.svc.cluster.local", "c.d"}),
+	} {
+		m := o.Spec.(interface{ ProtoReflect() protoreflect.Message })
+		direct, ok := protoNode(m.ProtoReflect())
+		if !ok {
+			t.Fatalf("%s: protoNode declined", o.Kind)
+		}
+		b, err := specJSON(o.Spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		viaJSON, err := jsonToNode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := yaml.NewRNode(direct).String()
+		want, _ := yaml.NewRNode(viaJSON).String()
+		if a != want {
+			t.Errorf("%s: direct rendering differs from protojson:\n%s\n---\n%s", o.Kind, a, want)
+		}
 	}
 }
