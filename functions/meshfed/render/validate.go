@@ -45,6 +45,9 @@ type problems struct{ list []string }
 func (p *problems) add(field, msg string) { p.list = append(p.list, field+": "+msg) }
 
 func (p *problems) label(field, s string) {
+	if isDNS1123Label(s) {
+		return
+	}
 	if errs := validation.IsDNS1123Label(s); errs != nil {
 		p.add(field, fmt.Sprintf("%q: %s", s, strings.Join(errs, "; ")))
 	}
@@ -52,6 +55,9 @@ func (p *problems) label(field, s string) {
 
 func (p *problems) labels(field string, l map[string]string) {
 	for k, v := range l {
+		if isQualifiedName(k) && isLabelValue(v) {
+			continue
+		}
 		if errs := validation.IsQualifiedName(k); errs != nil {
 			p.add(field, fmt.Sprintf("key %q: %s", k, strings.Join(errs, "; ")))
 		}
@@ -64,6 +70,9 @@ func (p *problems) labels(field string, l map[string]string) {
 func (p *problems) host(field, h string) {
 	if strings.Contains(h, "*") {
 		p.add(field, fmt.Sprintf("%q: meshfed never generates wildcard hosts", h))
+		return
+	}
+	if isDNS1123Subdomain(h) {
 		return
 	}
 	if errs := validation.IsDNS1123Subdomain(h); errs != nil {
@@ -94,8 +103,8 @@ func validateServiceEntry(p *problems, s *networking.ServiceEntry) {
 		if sp.TargetPort != 0 {
 			p.port(f+".targetPort", sp.TargetPort)
 		}
-		if errs := validation.IsDNS1123Label(sp.Name); errs != nil {
-			p.add(f+".name", fmt.Sprintf("%q: %s", sp.Name, strings.Join(errs, "; ")))
+		if !isDNS1123Label(sp.Name) {
+			p.add(f+".name", fmt.Sprintf("%q: %s", sp.Name, strings.Join(validation.IsDNS1123Label(sp.Name), "; ")))
 		}
 		if names[sp.Name] || numbers[sp.Number] {
 			p.add(f, "port name and number must be unique")
