@@ -1,6 +1,7 @@
 package fn
 
 import (
+	"sort"
 	"strings"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
@@ -87,9 +88,16 @@ func inheritTracking(g, old *kfn.KubeObject) {
 			_ = g.RemoveAnnotation(k)
 		}
 	}
-	for k, v := range oldAnn {
-		if cur, ok := newAnn[k]; trackingAnnotation(k) && (!ok || cur != v) {
-			_ = g.SetAnnotation(k, v)
+	// Sorted, so that annotations g lacks are appended in the same order on
+	// every run.
+	keys := make([]string, 0, len(oldAnn))
+	for k := range oldAnn {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if cur, ok := newAnn[k]; trackingAnnotation(k) && (!ok || cur != oldAnn[k]) {
+			_ = g.SetAnnotation(k, oldAnn[k])
 		}
 	}
 }

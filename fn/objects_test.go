@@ -65,3 +65,20 @@ func TestReplaceOwnedTwiceIsStable(t *testing.T) {
 		t.Errorf("second replacement changed the object:\n%s\n---\n%s", a, b)
 	}
 }
+
+// TestReplaceOwnedInheritsInStableOrder: the annotations a generated object
+// inherits come out in the same order every time (map iteration is random).
+func TestReplaceOwnedInheritsInStableOrder(t *testing.T) {
+	old := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: g\n  annotations:\n    o: w\n    config.kubernetes.io/path: p.yaml\n    config.kubernetes.io/index: '0'\n    internal.config.kubernetes.io/path: p.yaml\n    internal.config.kubernetes.io/index: '0'\n    internal.config.kubernetes.io/seqindent: compact\n    config.k8s.io/id: '1'\n"
+	owned := func(o *kfn.KubeObject) bool { return o.GetAnnotation("o") == "w" }
+	var first string
+	for i := 0; i < 20; i++ {
+		gen := kfn.KubeObjects{parse(t, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: g\n  annotations:\n    o: w\n")}
+		out := ReplaceOwned(kfn.KubeObjects{parse(t, old)}, owned, gen)
+		if i == 0 {
+			first = out[0].String()
+		} else if s := out[0].String(); s != first {
+			t.Fatalf("run %d differs:\n%s\n---\n%s", i, s, first)
+		}
+	}
+}
