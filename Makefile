@@ -18,8 +18,13 @@ demo: build
 	  for f in $$(find examples/guide/$$cluster -name '*.yaml' | sort); do echo '---'; cat $$f; done | $(BIN) || exit 1; \
 	done
 
-test: build
+test: build bin/kustomize
 	$(GO) test ./...
+
+# The end-to-end tests run the real kustomize v5.8.2 (kubectl's built-in
+# kustomize cannot run exec functions); kpt comes with these machines.
+bin/kustomize:
+	GOBIN=$(CURDIR)/bin $(GO) install sigs.k8s.io/kustomize/kustomize/v5@v5.8.2
 
 # Benchmarks, see BENCHMARKS.md: Go benchmarks of the core (100, 1,000 and
 # 10,000 Services), then bin/meshfed against bin/identity (the same edge,
