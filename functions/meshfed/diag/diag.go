@@ -102,21 +102,26 @@ func (f Findings) HasErrors() bool {
 // field and message.
 func (f Findings) Sorted() Findings {
 	out := append(Findings(nil), f...)
-	key := func(x Finding) string {
+	ref := func(x *Finding) Ref {
 		if x.Ref == nil {
-			return ""
+			return Ref{}
 		}
-		return x.Ref.Kind + "\x00" + x.Ref.Namespace + "\x00" + x.Ref.Name
+		return *x.Ref
 	}
 	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
+		a, b := &out[i], &out[j]
 		if a.Severity != b.Severity {
 			return a.Severity > b.Severity
 		}
-		if ka, kb := key(a), key(b); ka != kb {
-			return ka < kb
-		}
-		if a.Field != b.Field {
+		ra, rb := ref(a), ref(b)
+		switch {
+		case ra.Kind != rb.Kind:
+			return ra.Kind < rb.Kind
+		case ra.Namespace != rb.Namespace:
+			return ra.Namespace < rb.Namespace
+		case ra.Name != rb.Name:
+			return ra.Name < rb.Name
+		case a.Field != b.Field:
 			return a.Field < b.Field
 		}
 		return a.Message < b.Message

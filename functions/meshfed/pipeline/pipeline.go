@@ -98,7 +98,7 @@ func emit(outs []generated, f *diag.Findings) (kfn.KubeObjects, bool) {
 	for _, g := range outs {
 		ref := g.cfg.ref
 		file := fmt.Sprintf("meshfed-generated/%s-%s.yaml", strings.ToLower(g.cfg.kind), g.cfg.name)
-		sort.SliceStable(g.objs, func(i, j int) bool { return objectKey(g.objs[i]) < objectKey(g.objs[j]) })
+		sortObjects(g.objs)
 		for i, o := range g.objs {
 			o.Labels = with(o.Labels, render.ManagedByLabel, render.ManagedByValue)
 			o.Annotations = with(o.Annotations, render.GeneratedByAnnotation, g.cfg.key())
@@ -124,8 +124,22 @@ func emit(outs []generated, f *diag.Findings) (kfn.KubeObjects, bool) {
 	return result, !f.HasErrors()
 }
 
-func objectKey(o render.Object) string {
-	return o.APIVersion + "\x00" + o.Kind + "\x00" + o.Namespace + "\x00" + o.Name
+// sortObjects orders objects by apiVersion, kind, namespace and name,
+// comparing fields in place (building a key per comparison made sorting
+// large fleets allocate n log n strings).
+func sortObjects(objs []render.Object) {
+	sort.SliceStable(objs, func(i, j int) bool {
+		a, b := &objs[i], &objs[j]
+		switch {
+		case a.APIVersion != b.APIVersion:
+			return a.APIVersion < b.APIVersion
+		case a.Kind != b.Kind:
+			return a.Kind < b.Kind
+		case a.Namespace != b.Namespace:
+			return a.Namespace < b.Namespace
+		}
+		return a.Name < b.Name
+	})
 }
 
 func with(m map[string]string, k, v string) map[string]string {
