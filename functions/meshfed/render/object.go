@@ -12,6 +12,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -62,13 +63,13 @@ func (o Object) Node() (*yaml.Node, error) {
 	}
 	meta := mapping("name", scalar(o.Name))
 	if o.Namespace != "" {
-		meta.Content = append(meta.Content, scalar("namespace"), scalar(o.Namespace))
+		meta.Content = append(meta.Content, key("namespace"), scalar(o.Namespace))
 	}
 	if len(o.Labels) > 0 {
-		meta.Content = append(meta.Content, scalar("labels"), stringMap(o.Labels))
+		meta.Content = append(meta.Content, key("labels"), stringMap(o.Labels))
 	}
 	if len(o.Annotations) > 0 {
-		meta.Content = append(meta.Content, scalar("annotations"), stringMap(o.Annotations))
+		meta.Content = append(meta.Content, key("annotations"), stringMap(o.Annotations))
 	}
 	return mapping(
 		"apiVersion", scalar(o.APIVersion),
@@ -109,6 +110,33 @@ func specJSON(spec any) ([]byte, error) {
 	return json.Marshal(spec)
 }
 
+// interned holds one node per tag and value for the scalars generated
+// objects share: mapping keys and spec values. A fleet's objects repeat the
+// same keys, protocols, port numbers and labels, and a node for each in
+// every object was most of meshfed's memory. They are never edited in place:
+// metadata values (which ReplaceOwned may change) are not shared, setting a
+// value replaces or edits the value node, and removing an entry drops both
+// nodes from the parent.
+var (
+	internMu sync.Mutex
+	interned = map[[2]string]*yaml.Node{}
+)
+
+func shared(tag, value string) *yaml.Node {
+	internMu.Lock()
+	defer internMu.Unlock()
+	k := [2]string{tag, value}
+	n, ok := interned[k]
+	if !ok {
+		n = &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: value}
+		interned[k] = n
+	}
+	return n
+}
+
+// key returns the shared node for a mapping key.
+func key(s string) *yaml.Node { return shared(yaml.NodeTagString, s) }
+
 func scalar(s string) *yaml.Node {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: s}
 }
@@ -116,7 +144,7 @@ func scalar(s string) *yaml.Node {
 func mapping(kv ...any) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
 	for i := 0; i < len(kv); i += 2 {
-		n.Content = append(n.Content, scalar(kv[i].(string)), kv[i+1].(*yaml.Node))
+		n.Content = append(n.Content, key(kv[i].(string)), kv[i+1].(*yaml.Node))
 	}
 	return n
 }
@@ -129,7 +157,7 @@ func stringMap(m map[string]string) *yaml.Node {
 	sort.Strings(keys)
 	n := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
 	for _, k := range keys {
-		n.Content = append(n.Content, scalar(k), scalar(m[k]))
+		n.Content = append(n.Content, key(k), scalar(m[k]))
 	}
 	return n
 }

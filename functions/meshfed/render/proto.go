@@ -33,7 +33,7 @@ func protoNode(m protoreflect.Message) (*yaml.Node, bool) {
 		if !ok {
 			return nil, false
 		}
-		n.Content = append(n.Content, scalar(fd.JSONName()), v)
+		n.Content = append(n.Content, key(fd.JSONName()), v)
 	}
 	return n, true
 }
@@ -68,7 +68,7 @@ func fieldNode(fd protoreflect.FieldDescriptor, v protoreflect.Value) (*yaml.Nod
 			if !ok {
 				return nil, false
 			}
-			n.Content = append(n.Content, scalar(k), e)
+			n.Content = append(n.Content, key(k), e)
 		}
 		return n, true
 	}
@@ -77,20 +77,22 @@ func fieldNode(fd protoreflect.FieldDescriptor, v protoreflect.Value) (*yaml.Nod
 
 func singularNode(fd protoreflect.FieldDescriptor, v protoreflect.Value) (*yaml.Node, bool) {
 	switch fd.Kind() {
+	// Spec values are shared like keys (see shared): nothing edits a
+	// generated spec in place.
 	case protoreflect.StringKind:
-		return scalar(v.String()), true
+		return shared(yaml.NodeTagString, v.String()), true
 	case protoreflect.BoolKind:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagBool, Value: strconv.FormatBool(v.Bool())}, true
+		return shared(yaml.NodeTagBool, strconv.FormatBool(v.Bool())), true
 	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagInt, Value: strconv.FormatInt(v.Int(), 10)}, true
+		return shared(yaml.NodeTagInt, strconv.FormatInt(v.Int(), 10)), true
 	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagInt, Value: strconv.FormatUint(v.Uint(), 10)}, true
+		return shared(yaml.NodeTagInt, strconv.FormatUint(v.Uint(), 10)), true
 	case protoreflect.EnumKind:
 		ev := fd.Enum().Values().ByNumber(v.Enum())
 		if ev == nil {
 			return nil, false // protojson would print the number
 		}
-		return scalar(string(ev.Name())), true
+		return shared(yaml.NodeTagString, string(ev.Name())), true
 	case protoreflect.MessageKind:
 		return protoNode(v.Message())
 	}
