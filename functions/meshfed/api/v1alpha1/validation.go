@@ -71,15 +71,7 @@ func (c *MeshExport) Validate() []fn.FieldError {
 	seen := map[string]bool{}
 	for i, p := range s.Peers {
 		path := fmt.Sprintf("spec.peers[%d]", i)
-		if p.Name == "" {
-			v.add(path+".name", "is required: set it to this mesh's ServiceMeshPeer name for the peer (the name of its ExportedServiceSet)")
-		} else {
-			v.dnsSubdomain(path+".name", p.Name)
-			if seen[p.Name] {
-				v.add(path+".name", fmt.Sprintf("peer %q is listed twice: merge the two entries", p.Name))
-			}
-			seen[p.Name] = true
-		}
+		v.peerName(path, p.Name, "ExportedServiceSet", seen)
 		if p.RemoteName != "" {
 			v.dnsSubdomain(path+".remoteName", p.RemoteName)
 		}
@@ -129,15 +121,7 @@ func (c *MeshImport) Validate() []fn.FieldError {
 	seen := map[string]bool{}
 	for i, p := range s.Peers {
 		path := fmt.Sprintf("spec.peers[%d]", i)
-		if p.Name == "" {
-			v.add(path+".name", "is required: set it to this mesh's ServiceMeshPeer name for the peer (the name of its ImportedServiceSet)")
-		} else {
-			v.dnsSubdomain(path+".name", p.Name)
-			if seen[p.Name] {
-				v.add(path+".name", fmt.Sprintf("peer %q is listed twice: merge the two entries", p.Name))
-			}
-			seen[p.Name] = true
-		}
+		v.peerName(path, p.Name, "ImportedServiceSet", seen)
 		switch {
 		case p.Network == "":
 			v.add(path+".network", "is required: name the network of the peer's east-west gateway as seen here, e.g. `west-network`")
@@ -224,6 +208,20 @@ func allDigitsOrDots(s string) bool {
 }
 
 type validator struct{ errs []fn.FieldError }
+
+// peerName checks peers[].name: required, a valid name, listed once. set
+// is the federation kind that bears the same name in this mesh.
+func (v *validator) peerName(path, name, set string, seen map[string]bool) {
+	if name == "" {
+		v.add(path+".name", "is required: set it to this mesh's ServiceMeshPeer name for the peer (the name of its "+set+")")
+		return
+	}
+	v.dnsSubdomain(path+".name", name)
+	if seen[name] {
+		v.add(path+".name", fmt.Sprintf("peer %q is listed twice: merge the two entries", name))
+	}
+	seen[name] = true
+}
 
 func (v *validator) add(path, msg string) {
 	v.errs = append(v.errs, fn.FieldError{Path: path, Message: msg})
