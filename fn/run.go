@@ -57,6 +57,9 @@ func RunWith(p Processor, in io.Reader, out, stderr io.Writer, opts Options) int
 		fmt.Fprintf(stderr, "meshfed: reading stdin (a ResourceList or a YAML stream): %v\n", strings.TrimSpace(err.Error()))
 		return 1
 	}
+	if results := notObjects(nodes, rw.FunctionConfig); len(results) > 0 {
+		return refuse(results, stderr)
+	}
 	rl := &kfn.ResourceList{Items: make(kfn.KubeObjects, 0, len(nodes)+len(opts.Config)), FunctionConfig: kfn.NewEmptyKubeObject()}
 	for _, n := range nodes {
 		rl.Items = append(rl.Items, kfn.MoveToKubeObject(n))
@@ -113,4 +116,48 @@ func ReportToStderr(results kfn.Results, stderr io.Writer) int {
 		fmt.Fprintln(stderr, r.String())
 	}
 	return code
+}
+
+// notObjects reports items (and a functionConfig) that are not YAML
+// mappings. They cannot be Kubernetes objects, and the SDK's object
+// accessors end the process (log.Fatalf) on some of them, e.g. a list as an
+// item. Found by FuzzRun.
+func notObjects(nodes []*yaml.RNode, functionConfig *yaml.RNode) kfn.Results {
+	var results kfn.Results
+	refuse := func(field, what string, n *yaml.Node) {
+		results = append(results, &kfn.Result{
+			Severity: kfn.Error,
+			Field:    &kfn.Field{Path: field},
+			Message:  fmt.Sprintf("%s is a YAML %s, not an object: every item must be a Kubernetes object (a mapping with apiVersion, kind and metadata); fix it or remove it", what, kindName(n)),
+		})
+	}
+	for i, n := range nodes {
+		if n.YNode().Kind != yaml.MappingNode {
+			refuse(fmt.Sprintf("items[%d]", i), fmt.Sprintf("item %d (counting from 0)", i), n.YNode())
+		}
+	}
+	if functionConfig != nil && functionConfig.YNode().Kind != yaml.MappingNode && !functionConfig.IsNilOrEmpty() {
+		refuse("functionConfig", "the functionConfig", functionConfig.YNode())
+	}
+	return results
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.ScalarNode:
+		return "scalar"
+	case yaml.AliasNode:
+		return "alias"
+	}
+	return "document"
+}
+
+// refuse reports items that are not objects on stderr and writes nothing:
+// such input is not a ResourceList of KRM objects, like input that does not
+// parse (kyaml itself cannot write a list as an item).
+func refuse(results kfn.Results, stderr io.Writer) int {
+	ReportToStderr(results, stderr)
+	return 1
 }

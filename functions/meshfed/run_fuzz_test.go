@@ -31,6 +31,11 @@ func FuzzRun(f *testing.F) {
 	for _, seed := range runSeeds(f) {
 		f.Add(seed)
 	}
+	// Items that are not mappings: the SDK's accessors used to end the
+	// process on a list as an item (log.Fatalf). Found by FuzzRun.
+	f.Add([]byte("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- - \n"))
+	f.Add([]byte("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- [a, b, c]\n- x\n"))
+	f.Add([]byte("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig: [1]\n"))
 	f.Fuzz(func(t *testing.T, input []byte) {
 		out, stderr, code := runBounded(t, input)
 		if code != 0 && code != 1 {
