@@ -31,16 +31,15 @@ type Ref struct {
 // RefOf returns the Ref of a KubeObject, with its file location when the
 // orchestrator recorded one.
 func RefOf(o *kfn.KubeObject) Ref {
-	ann := o.GetAnnotations()
+	// Single lookups, not GetAnnotations: that builds a map per call, and a
+	// Ref is taken for every Service and workload.
 	r := Ref{APIVersion: o.GetAPIVersion(), Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName()}
-	if p := ann["internal.config.kubernetes.io/path"]; p != "" {
-		r.File = p
-	} else {
-		r.File = ann["config.kubernetes.io/path"]
+	if r.File = o.GetAnnotation("internal.config.kubernetes.io/path"); r.File == "" {
+		r.File = o.GetAnnotation("config.kubernetes.io/path")
 	}
-	idx := ann["internal.config.kubernetes.io/index"]
+	idx := o.GetAnnotation("internal.config.kubernetes.io/index")
 	if idx == "" {
-		idx = ann["config.kubernetes.io/index"]
+		idx = o.GetAnnotation("config.kubernetes.io/index")
 	}
 	r.Index, _ = strconv.Atoi(idx)
 	return r

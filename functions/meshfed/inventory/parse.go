@@ -2,12 +2,14 @@ package inventory
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
 	"github.com/meshfed/meshfed/fn"
 	"github.com/meshfed/meshfed/functions/meshfed/diag"
 	"github.com/meshfed/meshfed/functions/meshfed/federation"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 // podTemplatePaths says where each workload kind keeps its pod template;
@@ -41,44 +43,113 @@ func IsWorkload(o *kfn.KubeObject) bool {
 	return ok
 }
 
-// fieldReader reads typed fields and records, instead of failing on, the
-// first type mismatch of each field.
+// fieldReader reads typed fields straight from an item's YAML nodes and
+// records, instead of failing on, each type mismatch with the field's path.
+// It reads the nodes rather than going through the SDK's accessors, which
+// allocate a wrapper per level, decode every integer with a YAML decoder and
+// build an error value for each miss: that was most of the cost of reading
+// a large fleet's Services and workloads.
 type fieldReader struct{ errs []fn.FieldError }
 
 func (r *fieldReader) fail(path, want string) {
 	r.errs = append(r.errs, fn.FieldError{Path: path, Message: "must be " + want})
 }
 
-func (r *fieldReader) str(o *kfn.SubObject, path string, fields ...string) string {
-	s, _, err := o.NestedString(fields...)
-	if err != nil {
+// lookup walks fields through mappings. wrongType is set when a node on
+// the way is not a mapping.
+func lookup(n *yaml.Node, fields ...string) (v *yaml.Node, wrongType bool) {
+	for _, f := range fields {
+		if n.Kind != yaml.MappingNode {
+			return nil, true
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.Value == f {
+				next = n.Content[i+1]
+				break
+			}
+		}
+		if next == nil {
+			return nil, false
+		}
+		n = next
+	}
+	return n, false
+}
+
+func isStringScalar(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && (n.Tag == "!!str" || n.Tag == "")
+}
+
+func (r *fieldReader) str(n *yaml.Node, path string, fields ...string) string {
+	v, wrong := lookup(n, fields...)
+	if v == nil && !wrong {
+		return ""
+	}
+	if wrong || !isStringScalar(v) {
 		r.fail(joinFields(path, fields), "a string")
+		return ""
 	}
-	return s
+	return v.Value
 }
 
-func (r *fieldReader) integer(o *kfn.SubObject, path string, fields ...string) int32 {
-	i, _, err := o.NestedInt(fields...)
-	if err != nil {
-		r.fail(joinFields(path, fields), "an integer")
-	}
-	return int32(i)
+// value returns a field that may be absent, and whether it is there.
+func (r *fieldReader) value(n *yaml.Node, fields ...string) (*yaml.Node, bool) {
+	v, wrong := lookup(n, fields...)
+	return v, v != nil || wrong
 }
 
-func (r *fieldReader) stringMap(o *kfn.SubObject, path string, fields ...string) map[string]string {
-	m, _, err := o.NestedStringMap(fields...)
-	if err != nil {
+func (r *fieldReader) integer(n *yaml.Node, path string, fields ...string) int32 {
+	v, wrong := lookup(n, fields...)
+	if v == nil && !wrong {
+		return 0
+	}
+	if !wrong && v.Kind == yaml.ScalarNode && v.Tag == "!!int" {
+		if i, err := strconv.ParseInt(strings.ReplaceAll(v.Value, "_", ""), 0, 32); err == nil {
+			return int32(i)
+		}
+	}
+	r.fail(joinFields(path, fields), "an integer")
+	return 0
+}
+
+func (r *fieldReader) stringMap(n *yaml.Node, path string, fields ...string) map[string]string {
+	v, wrong := lookup(n, fields...)
+	if v == nil && !wrong {
+		return nil
+	}
+	if wrong || v.Kind != yaml.MappingNode {
 		r.fail(joinFields(path, fields), "a map of strings")
+		return nil
+	}
+	m := make(map[string]string, len(v.Content)/2)
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, val := v.Content[i], v.Content[i+1]
+		if k.Kind != yaml.ScalarNode || val.Kind != yaml.ScalarNode {
+			r.fail(joinFields(path, fields), "a map of strings")
+			return nil
+		}
+		m[k.Value] = val.Value
 	}
 	return m
 }
 
-func (r *fieldReader) slice(o *kfn.SubObject, path string, fields ...string) kfn.SliceSubObjects {
-	s, _, err := o.NestedSlice(fields...)
-	if err != nil {
-		r.fail(joinFields(path, fields), "a list of objects")
+func (r *fieldReader) slice(n *yaml.Node, path string, fields ...string) []*yaml.Node {
+	v, wrong := lookup(n, fields...)
+	if v == nil && !wrong {
+		return nil
 	}
-	return s
+	if !wrong && v.Kind == yaml.SequenceNode {
+		ok := true
+		for _, e := range v.Content {
+			ok = ok && e.Kind == yaml.MappingNode
+		}
+		if ok {
+			return v.Content
+		}
+	}
+	r.fail(joinFields(path, fields), "a list of objects")
+	return nil
 }
 
 func joinFields(path string, fields []string) string {
@@ -89,6 +160,14 @@ func joinFields(path string, fields []string) string {
 	return path + "." + f
 }
 
+// withNode runs read on the YAML node behind o. Moving the node out of the
+// KubeObject and back copies nothing.
+func withNode(o *kfn.KubeObject, read func(n *yaml.Node)) {
+	rn := o.MoveToResourceNode()
+	defer func() { *o = *kfn.MoveToKubeObject(rn) }()
+	read(rn.YNode())
+}
+
 // ParseService reads a Service; name is its name in its own mesh (which
 // differs from metadata.name when kustomize added a prefix).
 func ParseService(o *kfn.KubeObject, name string) (*Service, []fn.FieldError) {
@@ -97,29 +176,33 @@ func ParseService(o *kfn.KubeObject, name string) (*Service, []fn.FieldError) {
 		ServiceName: federation.ServiceName{Name: name, Namespace: o.GetNamespace()},
 		Labels:      o.GetLabels(),
 		ExportTo:    o.GetAnnotation(ExportToAnnotation),
-		Type:        r.str(&o.SubObject, "", "spec", "type"),
-		Selector:    r.stringMap(&o.SubObject, "", "spec", "selector"),
 		Ref:         diag.RefOf(o),
 	}
 	if s.Namespace == "" {
 		r.errs = append(r.errs, fn.FieldError{Path: "metadata.namespace", Message: "is required: meshfed matches Services by namespace; set the namespace the Service is deployed to"})
 	}
-	for i, p := range r.slice(&o.SubObject, "", "spec", "ports") {
-		path := fmt.Sprintf("spec.ports[%d]", i)
-		port := Port{
-			Name:        r.str(p, path, "name"),
-			Number:      r.integer(p, path, "port"),
-			Transport:   r.str(p, path, "protocol"),
-			AppProtocol: r.str(p, path, "appProtocol"),
+	withNode(o, func(n *yaml.Node) {
+		s.Type = r.str(n, "", "spec", "type")
+		s.Selector = r.stringMap(n, "", "spec", "selector")
+		for i, p := range r.slice(n, "", "spec", "ports") {
+			path := fmt.Sprintf("spec.ports[%d]", i)
+			port := Port{
+				Name:        r.str(p, path, "name"),
+				Number:      r.integer(p, path, "port"),
+				Transport:   r.str(p, path, "protocol"),
+				AppProtocol: r.str(p, path, "appProtocol"),
+			}
+			// targetPort is an int-or-string.
+			if t, found := r.value(p, "targetPort"); found {
+				if t != nil && t.Kind == yaml.ScalarNode && t.Tag == "!!int" {
+					port.TargetNumber = r.integer(p, path, "targetPort")
+				} else {
+					port.TargetName = r.str(p, path, "targetPort")
+				}
+			}
+			s.Ports = append(s.Ports, port)
 		}
-		// targetPort is an int-or-string.
-		if n, found, err := p.NestedInt("targetPort"); err == nil && found {
-			port.TargetNumber = int32(n)
-		} else if found {
-			port.TargetName = r.str(p, path, "targetPort")
-		}
-		s.Ports = append(s.Ports, port)
-	}
+	})
 	return s, r.errs
 }
 
@@ -128,37 +211,38 @@ func ParseWorkload(o *kfn.KubeObject) (*Workload, []fn.FieldError) {
 	var r fieldReader
 	w := &Workload{Namespace: o.GetNamespace(), Ref: diag.RefOf(o), ContainerPorts: map[string]int32{}}
 	tmplPath := podTemplatePaths[groupKind(o)]
-	pod := &o.SubObject
 	path := strings.Join(tmplPath, ".")
-	if len(tmplPath) > 0 {
-		t, found, err := o.NestedSubObject(tmplPath...)
-		if err != nil {
-			r.fail(path, "an object")
-			return w, r.errs
+	withNode(o, func(n *yaml.Node) {
+		pod := n
+		if len(tmplPath) > 0 {
+			t, wrong := lookup(n, tmplPath...)
+			if wrong || t != nil && t.Kind != yaml.MappingNode {
+				r.fail(path, "an object")
+				return
+			}
+			if t == nil {
+				return
+			}
+			pod = t
 		}
-		if !found {
-			return w, r.errs
+		w.PodLabels = r.stringMap(pod, path, "metadata", "labels")
+		w.ServiceAccount = r.str(pod, path, "spec", "serviceAccountName")
+		if w.ServiceAccount == "" {
+			// The deprecated field still sets the account when the new one is unset.
+			w.ServiceAccount = r.str(pod, path, "spec", "serviceAccount")
 		}
-		pod = &t
-	}
-	w.PodLabels = r.stringMap(pod, path, "metadata", "labels")
-	w.ServiceAccount = r.str(pod, path, "spec", "serviceAccountName")
-	if w.ServiceAccount == "" {
-		// The deprecated field still sets the account when the new one is unset.
-		w.ServiceAccount = r.str(pod, path, "spec", "serviceAccount")
-	}
-	if w.ServiceAccount == "" {
-		w.ServiceAccount = "default"
-	}
-	for i, c := range r.slice(pod, path, "spec", "containers") {
-		cp := fmt.Sprintf("%s.spec.containers[%d]", strings.TrimPrefix(path+".", "."), i)
-		cp = strings.TrimPrefix(cp, ".")
-		for j, p := range r.slice(c, cp, "ports") {
-			pp := fmt.Sprintf("%s.ports[%d]", cp, j)
-			if name := r.str(p, pp, "name"); name != "" {
-				w.ContainerPorts[name] = r.integer(p, pp, "containerPort")
+		for i, c := range r.slice(pod, path, "spec", "containers") {
+			cp := strings.TrimPrefix(fmt.Sprintf("%s.spec.containers[%d]", path, i), ".")
+			for j, p := range r.slice(c, cp, "ports") {
+				pp := fmt.Sprintf("%s.ports[%d]", cp, j)
+				if name := r.str(p, pp, "name"); name != "" {
+					w.ContainerPorts[name] = r.integer(p, pp, "containerPort")
+				}
 			}
 		}
+	})
+	if w.ServiceAccount == "" {
+		w.ServiceAccount = "default"
 	}
 	return w, r.errs
 }
