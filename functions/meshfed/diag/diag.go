@@ -41,7 +41,9 @@ func RefOf(o *kfn.KubeObject) Ref {
 	if idx == "" {
 		idx = o.GetAnnotation("config.kubernetes.io/index")
 	}
-	r.Index, _ = strconv.Atoi(idx)
+	if idx != "" {
+		r.Index, _ = strconv.Atoi(idx)
+	}
 	return r
 }
 

@@ -7,6 +7,7 @@ package pipeline
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
@@ -103,7 +104,7 @@ func emit(outs []generated, f *diag.Findings) (kfn.KubeObjects, bool) {
 			o.Labels = with(o.Labels, render.ManagedByLabel, render.ManagedByValue)
 			o.Annotations = with(o.Annotations, render.GeneratedByAnnotation, g.cfg.key())
 			o.Annotations[fn.PathAnnotation] = file
-			o.Annotations["internal.config.kubernetes.io/index"] = fmt.Sprint(i)
+			o.Annotations["internal.config.kubernetes.io/index"] = strconv.Itoa(i)
 			for _, p := range o.Validate() {
 				f.Errorf(&ref, "", "generated %s %s/%s would be rejected: %s; this is a meshfed bug or an input it should have rejected, please report it with your input", o.Kind, o.Namespace, o.Name, p)
 			}
@@ -143,7 +144,7 @@ func sortObjects(objs []render.Object) {
 }
 
 func with(m map[string]string, k, v string) map[string]string {
-	out := make(map[string]string, len(m)+2)
+	out := make(map[string]string, len(m)+3) // room for emit's additions
 	for key, val := range m {
 		out[key] = val
 	}

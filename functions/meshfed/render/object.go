@@ -142,7 +142,7 @@ func scalar(s string) *yaml.Node {
 }
 
 func mapping(kv ...any) *yaml.Node {
-	n := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
+	n := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap, Content: make([]*yaml.Node, 0, len(kv)+6)}
 	for i := 0; i < len(kv); i += 2 {
 		n.Content = append(n.Content, key(kv[i].(string)), kv[i+1].(*yaml.Node))
 	}
@@ -155,7 +155,7 @@ func stringMap(m map[string]string) *yaml.Node {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	n := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
+	n := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap, Content: make([]*yaml.Node, 0, 2*len(keys))}
 	for _, k := range keys {
 		n.Content = append(n.Content, key(k), scalar(m[k]))
 	}

@@ -22,8 +22,8 @@ func protoNode(m protoreflect.Message) (*yaml.Node, bool) {
 	if strings.HasPrefix(string(md.FullName()), "google.protobuf.") {
 		return nil, false
 	}
-	n := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
 	fields := md.Fields()
+	n := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap, Content: make([]*yaml.Node, 0, 2*fields.Len())}
 	for i := 0; i < fields.Len(); i++ {
 		fd := fields.Get(i)
 		if !m.Has(fd) {
@@ -42,7 +42,7 @@ func fieldNode(fd protoreflect.FieldDescriptor, v protoreflect.Value) (*yaml.Nod
 	switch {
 	case fd.IsList():
 		l := v.List()
-		n := &yaml.Node{Kind: yaml.SequenceNode, Tag: yaml.NodeTagSeq}
+		n := &yaml.Node{Kind: yaml.SequenceNode, Tag: yaml.NodeTagSeq, Content: make([]*yaml.Node, 0, l.Len())}
 		for i := 0; i < l.Len(); i++ {
 			e, ok := singularNode(fd, l.Get(i))
 			if !ok {
@@ -62,7 +62,7 @@ func fieldNode(fd protoreflect.FieldDescriptor, v protoreflect.Value) (*yaml.Nod
 			return true
 		})
 		sort.Strings(keys)
-		n := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
+		n := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap, Content: make([]*yaml.Node, 0, 2*len(keys))}
 		for _, k := range keys {
 			e, ok := singularNode(fd.MapValue(), mp.Get(protoreflect.ValueOfString(k).MapKey()))
 			if !ok {
