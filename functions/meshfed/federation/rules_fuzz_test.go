@@ -96,7 +96,11 @@ func FuzzRulesAndNames(f *testing.F) {
 			if imp.Local != asLocal {
 				t.Fatalf("Local = %v for importAsLocal %v", imp.Local, asLocal)
 			}
-			if allValid(name, namespace, aliasNS, aliasName, peer, issSuffix, ruleSuffix, clusterDomain) && len(imp.Host) <= 253 {
+			// A Service, its peer and the cluster domain always have names
+			// (the pipeline rejects a Service without one); alias fields and
+			// suffixes may be empty, meaning "keep" or "default".
+			present := name != "" && namespace != "" && peer != "" && clusterDomain != ""
+			if present && allValid(name, namespace, aliasNS, aliasName, peer, issSuffix, ruleSuffix, clusterDomain) && len(imp.Host) <= 253 {
 				if strings.Contains(imp.Host, "*") || validation.IsDNS1123Subdomain(imp.Host) != nil {
 					t.Fatalf("valid inputs give the invalid host %q", imp.Host)
 				}

@@ -183,3 +183,10 @@ func TestServicesSortedAndDuplicates(t *testing.T) {
 		t.Errorf("Services() = %v", got)
 	}
 }
+
+func TestParseServiceWithoutName(t *testing.T) {
+	o := object(t, "apiVersion: v1\nkind: Service\nmetadata: {namespace: a}\nspec: {}\n")
+	if _, errs := ParseService(o, ""); len(errs) == 0 || errs[0].Path != "metadata.name" {
+		t.Errorf("errors %v, want one on metadata.name", errs)
+	}
+}

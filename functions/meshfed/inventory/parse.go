@@ -178,6 +178,9 @@ func ParseService(o *kfn.KubeObject, name string) (*Service, []fn.FieldError) {
 		ExportTo:    o.GetAnnotation(ExportToAnnotation),
 		Ref:         diag.RefOf(o),
 	}
+	if name == "" {
+		r.errs = append(r.errs, fn.FieldError{Path: "metadata.name", Message: "is required: a Service's name is part of every hostname meshfed derives from it; set it"})
+	}
 	if s.Namespace == "" {
 		r.errs = append(r.errs, fn.FieldError{Path: "metadata.namespace", Message: "is required: meshfed matches Services by namespace; set the namespace the Service is deployed to"})
 	}
