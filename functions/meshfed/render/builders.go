@@ -82,14 +82,20 @@ func ExposedHostsGateway(meta Object, gatewayName string, port int32, hosts []st
 // reaches them.
 func ExportServiceEntry(meta Object, host string, ports []v1alpha1.Port, selector map[string]string) Object {
 	meta.APIVersion, meta.Kind = IstioNetworkingV1, "ServiceEntry"
-	meta.Spec = &networking.ServiceEntry{
+	meta.Spec = meshInternalEntry(host, servicePorts(ports, true), selector)
+	return meta
+}
+
+// meshInternalEntry is what both sides' ServiceEntries share: one host,
+// inside the mesh, endpoints from the workloads the selector picks.
+func meshInternalEntry(host string, ports []*networking.ServicePort, selector map[string]string) *networking.ServiceEntry {
+	return &networking.ServiceEntry{
 		Hosts:            []string{host},
-		Ports:            servicePorts(ports, true),
+		Ports:            ports,
 		Location:         networking.ServiceEntry_MESH_INTERNAL,
 		Resolution:       networking.ServiceEntry_STATIC,
 		WorkloadSelector: &networking.WorkloadSelector{Labels: selector},
 	}
-	return meta
 }
 
 // Address is a typed gateway address.
@@ -116,15 +122,9 @@ func RemoteGateway(meta Object, network string, addresses []Address, port int32)
 // workloads' SPIFFE identities pin who may answer.
 func ImportServiceEntry(meta Object, host string, ports []v1alpha1.Port, exportTo, subjectAltNames []string, selector map[string]string) Object {
 	meta.APIVersion, meta.Kind = IstioNetworkingV1, "ServiceEntry"
-	meta.Spec = &networking.ServiceEntry{
-		Hosts:            []string{host},
-		Ports:            servicePorts(ports, false),
-		Location:         networking.ServiceEntry_MESH_INTERNAL,
-		Resolution:       networking.ServiceEntry_STATIC,
-		WorkloadSelector: &networking.WorkloadSelector{Labels: selector},
-		ExportTo:         exportTo,
-		SubjectAltNames:  subjectAltNames,
-	}
+	se := meshInternalEntry(host, servicePorts(ports, false), selector)
+	se.ExportTo, se.SubjectAltNames = exportTo, subjectAltNames
+	meta.Spec = se
 	return meta
 }
 
