@@ -61,9 +61,13 @@ func RunWith(p Processor, in io.Reader, out, stderr io.Writer, opts Options) int
 		return refuse(results, stderr)
 	}
 	rl := &kfn.ResourceList{Items: make(kfn.KubeObjects, 0, len(nodes)+len(opts.Config)), FunctionConfig: kfn.NewEmptyKubeObject()}
+	ynodes := make([]*yaml.Node, 0, len(nodes))
 	for _, n := range nodes {
+		ynodes = append(ynodes, n.YNode())
 		rl.Items = append(rl.Items, kfn.MoveToKubeObject(n))
 	}
+	registerItems(rl.Items, ynodes)
+	defer unregisterItems(rl.Items[:len(ynodes)])
 	if rw.FunctionConfig != nil {
 		// Copied, not moved: the writer echoes the original back.
 		rl.FunctionConfig = kfn.CopyToKubeObject(rw.FunctionConfig)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
+	"github.com/meshfed/meshfed/fn"
 )
 
 // Severity of a finding.
@@ -31,15 +32,18 @@ type Ref struct {
 // RefOf returns the Ref of a KubeObject, with its file location when the
 // orchestrator recorded one.
 func RefOf(o *kfn.KubeObject) Ref {
-	// Single lookups, not GetAnnotations: that builds a map per call, and a
-	// Ref is taken for every Service and workload.
-	r := Ref{APIVersion: o.GetAPIVersion(), Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName()}
-	if r.File = o.GetAnnotation("internal.config.kubernetes.io/path"); r.File == "" {
-		r.File = o.GetAnnotation("config.kubernetes.io/path")
+	return RefOfMeta(fn.MetaOf(o))
+}
+
+// RefOfMeta is RefOf for metadata already read.
+func RefOfMeta(m fn.Meta) Ref {
+	r := Ref{APIVersion: m.APIVersion, Kind: m.Kind, Namespace: m.Namespace, Name: m.Name}
+	if r.File = m.Annotation("internal.config.kubernetes.io/path"); r.File == "" {
+		r.File = m.Annotation("config.kubernetes.io/path")
 	}
-	idx := o.GetAnnotation("internal.config.kubernetes.io/index")
+	idx := m.Annotation("internal.config.kubernetes.io/index")
 	if idx == "" {
-		idx = o.GetAnnotation("config.kubernetes.io/index")
+		idx = m.Annotation("config.kubernetes.io/index")
 	}
 	if idx != "" {
 		r.Index, _ = strconv.Atoi(idx)

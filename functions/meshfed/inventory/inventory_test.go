@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
+	"github.com/meshfed/meshfed/fn"
 	"github.com/meshfed/meshfed/functions/meshfed/federation"
 )
 
@@ -132,7 +133,7 @@ func TestParseWorkloadKinds(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			o := object(t, tc.yaml)
-			if !IsWorkload(o) {
+			if !IsWorkload(fn.MetaOf(o)) {
 				t.Fatal("not recognised as a workload")
 			}
 			w, errs := ParseWorkload(o)

@@ -26,20 +26,19 @@ var podTemplatePaths = map[string][]string{
 	"batch/CronJob":                      {"spec", "jobTemplate", "spec", "template"},
 }
 
-func groupKind(o *kfn.KubeObject) string {
-	gk := o.GroupKind()
-	if gk.Group == "" {
-		return gk.Kind
+func groupKind(m fn.Meta) string {
+	if g := m.Group(); g != "" {
+		return g + "/" + m.Kind
 	}
-	return gk.Group + "/" + gk.Kind
+	return m.Kind
 }
 
-// IsService reports whether o is a core v1 Service.
-func IsService(o *kfn.KubeObject) bool { return groupKind(o) == "Service" }
+// IsService reports whether an item is a core v1 Service.
+func IsService(m fn.Meta) bool { return groupKind(m) == "Service" }
 
-// IsWorkload reports whether o runs pods meshfed can read.
-func IsWorkload(o *kfn.KubeObject) bool {
-	_, ok := podTemplatePaths[groupKind(o)]
+// IsWorkload reports whether an item runs pods meshfed can read.
+func IsWorkload(m fn.Meta) bool {
+	_, ok := podTemplatePaths[groupKind(m)]
 	return ok
 }
 
@@ -160,23 +159,16 @@ func joinFields(path string, fields []string) string {
 	return path + "." + f
 }
 
-// withNode runs read on the YAML node behind o. Moving the node out of the
-// KubeObject and back copies nothing.
-func withNode(o *kfn.KubeObject, read func(n *yaml.Node)) {
-	rn := o.MoveToResourceNode()
-	defer func() { *o = *kfn.MoveToKubeObject(rn) }()
-	read(rn.YNode())
-}
-
 // ParseService reads a Service; name is its name in its own mesh (which
 // differs from metadata.name when kustomize added a prefix).
 func ParseService(o *kfn.KubeObject, name string) (*Service, []fn.FieldError) {
 	var r fieldReader
+	meta := fn.MetaOf(o)
 	s := &Service{
-		ServiceName: federation.ServiceName{Name: name, Namespace: o.GetNamespace()},
-		Labels:      o.GetLabels(),
-		ExportTo:    o.GetAnnotation(ExportToAnnotation),
-		Ref:         diag.RefOf(o),
+		ServiceName: federation.ServiceName{Name: name, Namespace: meta.Namespace},
+		Labels:      meta.Labels(),
+		ExportTo:    meta.Annotation(ExportToAnnotation),
+		Ref:         diag.RefOfMeta(meta),
 	}
 	if name == "" {
 		r.errs = append(r.errs, fn.FieldError{Path: "metadata.name", Message: "is required: a Service's name is part of every hostname meshfed derives from it; set it"})
@@ -184,68 +176,64 @@ func ParseService(o *kfn.KubeObject, name string) (*Service, []fn.FieldError) {
 	if s.Namespace == "" {
 		r.errs = append(r.errs, fn.FieldError{Path: "metadata.namespace", Message: "is required: meshfed matches Services by namespace; set the namespace the Service is deployed to"})
 	}
-	withNode(o, func(n *yaml.Node) {
-		s.Type = r.str(n, "", "spec", "type")
-		s.Selector = r.stringMap(n, "", "spec", "selector")
-		for i, p := range r.slice(n, "", "spec", "ports") {
-			path := fmt.Sprintf("spec.ports[%d]", i)
-			port := Port{
-				Name:        r.str(p, path, "name"),
-				Number:      r.integer(p, path, "port"),
-				Transport:   r.str(p, path, "protocol"),
-				AppProtocol: r.str(p, path, "appProtocol"),
-			}
-			// targetPort is an int-or-string.
-			if t, found := r.value(p, "targetPort"); found {
-				if t != nil && t.Kind == yaml.ScalarNode && t.Tag == "!!int" {
-					port.TargetNumber = r.integer(p, path, "targetPort")
-				} else {
-					port.TargetName = r.str(p, path, "targetPort")
-				}
-			}
-			s.Ports = append(s.Ports, port)
+	n := fn.ItemNode(o)
+	s.Type = r.str(n, "", "spec", "type")
+	s.Selector = r.stringMap(n, "", "spec", "selector")
+	for i, p := range r.slice(n, "", "spec", "ports") {
+		path := fmt.Sprintf("spec.ports[%d]", i)
+		port := Port{
+			Name:        r.str(p, path, "name"),
+			Number:      r.integer(p, path, "port"),
+			Transport:   r.str(p, path, "protocol"),
+			AppProtocol: r.str(p, path, "appProtocol"),
 		}
-	})
+		// targetPort is an int-or-string.
+		if t, found := r.value(p, "targetPort"); found {
+			if t != nil && t.Kind == yaml.ScalarNode && t.Tag == "!!int" {
+				port.TargetNumber = r.integer(p, path, "targetPort")
+			} else {
+				port.TargetName = r.str(p, path, "targetPort")
+			}
+		}
+		s.Ports = append(s.Ports, port)
+	}
 	return s, r.errs
 }
 
 // ParseWorkload reads the pod template of a workload.
 func ParseWorkload(o *kfn.KubeObject) (*Workload, []fn.FieldError) {
 	var r fieldReader
-	w := &Workload{Namespace: o.GetNamespace(), Ref: diag.RefOf(o), ContainerPorts: map[string]int32{}}
-	tmplPath := podTemplatePaths[groupKind(o)]
+	meta := fn.MetaOf(o)
+	w := &Workload{Namespace: meta.Namespace, Ref: diag.RefOfMeta(meta), ContainerPorts: map[string]int32{}, ServiceAccount: "default"}
+	tmplPath := podTemplatePaths[groupKind(meta)]
 	path := strings.Join(tmplPath, ".")
-	withNode(o, func(n *yaml.Node) {
-		pod := n
-		if len(tmplPath) > 0 {
-			t, wrong := lookup(n, tmplPath...)
-			if wrong || t != nil && t.Kind != yaml.MappingNode {
-				r.fail(path, "an object")
-				return
-			}
-			if t == nil {
-				return
-			}
-			pod = t
+	pod := fn.ItemNode(o)
+	if len(tmplPath) > 0 {
+		t, wrong := lookup(pod, tmplPath...)
+		switch {
+		case wrong || t != nil && t.Kind != yaml.MappingNode:
+			r.fail(path, "an object")
+			return w, r.errs
+		case t == nil:
+			return w, r.errs
 		}
-		w.PodLabels = r.stringMap(pod, path, "metadata", "labels")
-		w.ServiceAccount = r.str(pod, path, "spec", "serviceAccountName")
-		if w.ServiceAccount == "" {
-			// The deprecated field still sets the account when the new one is unset.
-			w.ServiceAccount = r.str(pod, path, "spec", "serviceAccount")
-		}
-		for i, c := range r.slice(pod, path, "spec", "containers") {
-			cp := strings.TrimPrefix(fmt.Sprintf("%s.spec.containers[%d]", path, i), ".")
-			for j, p := range r.slice(c, cp, "ports") {
-				pp := fmt.Sprintf("%s.ports[%d]", cp, j)
-				if name := r.str(p, pp, "name"); name != "" {
-					w.ContainerPorts[name] = r.integer(p, pp, "containerPort")
-				}
+		pod = t
+	}
+	w.PodLabels = r.stringMap(pod, path, "metadata", "labels")
+	if sa := r.str(pod, path, "spec", "serviceAccountName"); sa != "" {
+		w.ServiceAccount = sa
+	} else if sa := r.str(pod, path, "spec", "serviceAccount"); sa != "" {
+		// The deprecated field still sets the account when the new one is unset.
+		w.ServiceAccount = sa
+	}
+	for i, c := range r.slice(pod, path, "spec", "containers") {
+		cp := strings.TrimPrefix(fmt.Sprintf("%s.spec.containers[%d]", path, i), ".")
+		for j, p := range r.slice(c, cp, "ports") {
+			pp := fmt.Sprintf("%s.ports[%d]", cp, j)
+			if name := r.str(p, pp, "name"); name != "" {
+				w.ContainerPorts[name] = r.integer(p, pp, "containerPort")
 			}
 		}
-	})
-	if w.ServiceAccount == "" {
-		w.ServiceAccount = "default"
 	}
 	return w, r.errs
 }

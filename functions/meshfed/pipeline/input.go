@@ -12,7 +12,6 @@ import (
 	"github.com/meshfed/meshfed/functions/meshfed/federation"
 	"github.com/meshfed/meshfed/functions/meshfed/inventory"
 	"github.com/meshfed/meshfed/functions/meshfed/render"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // Annotations meshfed reads on input items.
@@ -91,9 +90,8 @@ func (in *input) peer(name string) *mesh {
 	return newMesh(name)
 }
 
-func isConfigKind(o *kfn.KubeObject) bool {
-	gk := o.GroupKind()
-	return gk.Group == v1alpha1.Group && (gk.Kind == v1alpha1.KindMeshExport || gk.Kind == v1alpha1.KindMeshImport)
+func isConfigKind(meta fn.Meta) bool {
+	return meta.Group() == v1alpha1.Group && (meta.Kind == v1alpha1.KindMeshExport || meta.Kind == v1alpha1.KindMeshImport)
 }
 
 // readInput classifies and decodes the items. It never changes them.
@@ -121,7 +119,7 @@ func readInput(functionConfig *kfn.KubeObject, items kfn.KubeObjects, f *diag.Fi
 
 	if functionConfig != nil && !functionConfig.IsEmpty() {
 		switch {
-		case isConfigKind(functionConfig):
+		case isConfigKind(fn.MetaOf(functionConfig)):
 			addConfig(functionConfig, false)
 		case functionConfig.GetKind() == "ConfigMap" && isEmptyConfigMap(functionConfig):
 			// kpt's placeholder when no config is given; configs may be items.
@@ -132,25 +130,26 @@ func readInput(functionConfig *kfn.KubeObject, items kfn.KubeObjects, f *diag.Fi
 	}
 
 	for i, o := range items {
+		meta := fn.MetaOf(o)
 		// A null or kind-less entry (a stray `-` in the items list) is no
 		// Kubernetes object: echoing it would make the output unreadable
 		// to kpt, so refuse it. Found by FuzzRun.
-		if o.GetKind() == "" || o.GetAPIVersion() == "" {
+		if meta.Kind == "" || meta.APIVersion == "" {
 			f.Errorf(nil, fmt.Sprintf("items[%d]", i), "item %d (counting from 0) has no apiVersion or kind, so it is not a Kubernetes object: complete it or remove it from the package", i)
 			continue
 		}
-		if isConfigKind(o) {
+		if isConfigKind(meta) {
 			addConfig(o, true)
 			continue
 		}
-		if o.GetAnnotation(render.GeneratedByAnnotation) != "" {
+		if meta.Annotation(render.GeneratedByAnnotation) != "" {
 			continue // meshfed's own earlier output: replaced, never read
 		}
 		m := in.local
-		name, namespace := o.GetName(), o.GetNamespace()
-		if p := o.GetAnnotation(PeerAnnotation); p != "" {
-			if !fn.IsLocalConfig(o) {
-				ref := diag.RefOf(o)
+		name, namespace := meta.Name, meta.Namespace
+		if p := meta.Annotation(PeerAnnotation); p != "" {
+			if meta.Annotation(fn.LocalConfigAnnotation) != "true" {
+				ref := diag.RefOfMeta(meta)
 				f.Errorf(&ref, "metadata.annotations", "peer item (annotated %s: %s) must also be annotated %s: \"true\": a peer's resources must never be applied to this cluster; add the annotation (with kustomize, in the peer's commonAnnotations)", PeerAnnotation, p, fn.LocalConfigAnnotation)
 				continue
 			}
@@ -158,9 +157,9 @@ func readInput(functionConfig *kfn.KubeObject, items kfn.KubeObjects, f *diag.Fi
 				in.peers[p] = newMesh(p)
 			}
 			m = in.peers[p]
-			name, namespace = originalName(o)
+			name, namespace = originalName(meta)
 		}
-		readItem(m, o, name, namespace, f)
+		readItem(m, o, meta, name, namespace, f)
 	}
 	if len(in.configs) == 0 && !f.HasErrors() {
 		f.Errorf(nil, "", "no configuration: give a %s or %s as the functionConfig, or among the items annotated %s: \"true\"", v1alpha1.KindMeshExport, v1alpha1.KindMeshImport, fn.LocalConfigAnnotation)
@@ -176,12 +175,12 @@ func isEmptyConfigMap(o *kfn.KubeObject) bool {
 
 // originalName is a peer item's name and namespace in the peer mesh: the
 // first recorded ones when kustomize renamed it to avoid an ID collision.
-func originalName(o *kfn.KubeObject) (name, namespace string) {
-	name, namespace = o.GetName(), o.GetNamespace()
-	if prev := o.GetAnnotation(previousNamesAnnotation); prev != "" {
+func originalName(meta fn.Meta) (name, namespace string) {
+	name, namespace = meta.Name, meta.Namespace
+	if prev := meta.Annotation(previousNamesAnnotation); prev != "" {
 		name, _, _ = strings.Cut(prev, ",")
 	}
-	if prev := o.GetAnnotation(previousNamespacesAnnotation); prev != "" {
+	if prev := meta.Annotation(previousNamespacesAnnotation); prev != "" {
 		namespace, _, _ = strings.Cut(prev, ",")
 	}
 	return name, namespace
@@ -220,8 +219,8 @@ func decodeConfig(o *kfn.KubeObject, f *diag.Findings) (config, bool) {
 }
 
 // readItem adds one item of a mesh to its model.
-func readItem(m *mesh, o *kfn.KubeObject, name, namespace string, f *diag.Findings) {
-	ref := diag.RefOf(o)
+func readItem(m *mesh, o *kfn.KubeObject, meta fn.Meta, name, namespace string, f *diag.Findings) {
+	ref := diag.RefOfMeta(meta)
 	report := func(errs []fn.FieldError) bool {
 		for _, e := range errs {
 			f.Errorf(&ref, e.Path, "%s: fix the item (meshfed reads it as %s)", e.Message, m.describe())
@@ -229,30 +228,30 @@ func readItem(m *mesh, o *kfn.KubeObject, name, namespace string, f *diag.Findin
 		return len(errs) == 0
 	}
 	switch {
-	case inventory.IsService(o):
+	case inventory.IsService(meta):
 		s, errs := inventory.ParseService(o, name)
 		s.Namespace = namespace
 		if report(errs) && !m.inv.AddService(s) {
 			f.Errorf(&ref, "metadata.name", "Service %s appears twice in %s: remove one", s.ServiceName, m.describe())
 		}
-	case inventory.IsWorkload(o):
+	case inventory.IsWorkload(meta):
 		w, errs := inventory.ParseWorkload(o)
 		w.Namespace = namespace
 		if report(errs) {
 			m.inv.AddWorkload(w)
 		}
-	case o.GroupKind().Group == federation.Group:
+	case meta.Group() == federation.Group:
 		readFederation(m, o, name, namespace, ref, f)
 		if m.name == "" {
-			m.federationObjects[o.GetKind()+"/"+name] = o
+			m.federationObjects[meta.Kind+"/"+name] = o
 		}
 	case m.name != "":
 		// Peers' control planes and policies are not this mesh's to patch.
 	case isControlPlane(o):
 		m.controlPlanes = append(m.controlPlanes, o)
-	case o.GroupKind().Group == "security.istio.io" && o.GetKind() == "AuthorizationPolicy":
+	case meta.Group() == "security.istio.io" && meta.Kind == "AuthorizationPolicy":
 		m.authorizationPolicies = append(m.authorizationPolicies, o)
-	case o.GroupKind() == (schema.GroupKind{Kind: "ConfigMap"}):
+	case meta.Group() == "" && meta.Kind == "ConfigMap":
 		m.configMaps[federation.ServiceName{Name: name, Namespace: namespace}] = o
 	}
 }
