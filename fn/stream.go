@@ -92,7 +92,12 @@ func runStream(p Processor, rw *kio.ByteReadWriter, rl *kfn.ResourceList, stderr
 		if !original[it] {
 			stripTracking(it)
 		}
-		nodes = append(nodes, it.MoveToResourceNode())
+		rn := it.MoveToResourceNode()
+		if err := ExpandRendered(rn.YNode()); err != nil {
+			fmt.Fprintf(stderr, "meshfed: writing the YAML stream to stdout: %v\n", err)
+			return 1
+		}
+		nodes = append(nodes, rn)
 	}
 	var buf bytes.Buffer
 	out := rw.Writer

@@ -26,6 +26,11 @@ import (
 // the equivalence; anything but a plain ResourceList goes to rw.Write.
 func writeResourceList(rw *kio.ByteReadWriter, nodes []*yaml.RNode) error {
 	if rw.NoWrap || rw.WrappingKind != kio.ResourceListKind || rw.Style != 0 || len(nodes) == 0 {
+		for _, n := range nodes {
+			if err := ExpandRendered(n.YNode()); err != nil {
+				return err
+			}
+		}
 		return rw.Write(nodes)
 	}
 	out := bufio.NewWriterSize(rw.Writer, 64<<10)
@@ -58,6 +63,9 @@ func writeResourceList(rw *kio.ByteReadWriter, nodes []*yaml.RNode) error {
 		if appendItem(&fast, n.YNode()) {
 			out.Write(fast.Bytes())
 			continue
+		}
+		if err := ExpandRendered(n.YNode()); err != nil {
+			return err
 		}
 		if err := encode(key("items"), &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{n.YNode()}}); err != nil {
 			return err

@@ -56,10 +56,18 @@ func Name(s string) string {
 
 // Node renders o as a YAML node, fields in the order the API types declare
 // them.
-func (o Object) Node() (*yaml.Node, error) {
-	specNode, err := specNode(o.Spec)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s/%s: %w", o.Kind, o.Namespace, o.Name, err)
+func (o Object) Node() (*yaml.Node, error) { return o.node(false) }
+
+func (o Object) node(renderSpec bool) (*yaml.Node, error) {
+	var spec *yaml.Node
+	if renderSpec {
+		spec = renderedSpec(o.Spec)
+	}
+	if spec == nil {
+		var err error
+		if spec, err = specNode(o.Spec); err != nil {
+			return nil, fmt.Errorf("%s %s/%s: %w", o.Kind, o.Namespace, o.Name, err)
+		}
 	}
 	meta := mapping("name", scalar(o.Name))
 	if o.Namespace != "" {
@@ -75,13 +83,15 @@ func (o Object) Node() (*yaml.Node, error) {
 		"apiVersion", scalar(o.APIVersion),
 		"kind", scalar(o.Kind),
 		"metadata", meta,
-		"spec", specNode,
+		"spec", spec,
 	), nil
 }
 
-// KubeObject renders o as a KRM item.
+// KubeObject renders o as a KRM item. An Istio spec is kept as rendered
+// text (fn.RenderedTag), which fn's writers put in place; Node gives the
+// same object as a tree.
 func (o Object) KubeObject() (*kfn.KubeObject, error) {
-	n, err := o.Node()
+	n, err := o.node(true)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshfed/meshfed/fn"
 	"github.com/meshfed/meshfed/functions/meshfed/api/v1alpha1"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -158,6 +159,41 @@ func TestProtoNodeMatchesProtojson(t *testing.T) {
 		want, _ := yaml.NewRNode(viaJSON).String()
 		if a != want {
 			t.Errorf("%s: direct rendering differs from protojson:\n%s\n---\n%s", o.Kind, a, want)
+		}
+	}
+}
+
+// TestRenderedSpecMatchesTree: an item's spec is kept as rendered text, and
+// expanding it gives exactly the tree Node builds (the golden outputs check
+// the text as the writer puts it in place).
+func TestRenderedSpecMatchesTree(t *testing.T) {
+	ports := []v1alpha1.Port{{Number: 8000, Name: "http", Protocol: "HTTP", TargetPort: 8080}}
+	sel := map[string]string{"app": "x", "b": "2"}
+	for _, o := range []Object{
+		ExportServiceEntry(meta(), "x.ns.svc.p-imports.local", ports, sel),
+		ImportServiceEntry(meta(), "x.example", ports, []string{"*", "."}, []string{"spiffe://td/ns/a/sa/b"}, sel),
+		ImportWorkloadEntry(meta(), "west-network", "r/z"),
+		ExposedHostsGateway(meta(), "eastwestgateway", 15443, []string{"a.b.svc.cluster.local"}),
+	} {
+		ko, err := o.KubeObject()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rn := ko.MoveToResourceNode()
+		if tag := rn.Field("spec").Value.YNode().Tag; tag != fn.RenderedTag {
+			t.Fatalf("%s: spec not kept as rendered text (tag %q)", o.Kind, tag)
+		}
+		if err := fn.ExpandRendered(rn.YNode()); err != nil {
+			t.Fatal(err)
+		}
+		tree, err := o.Node()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := rn.String()
+		want, _ := yaml.NewRNode(tree).String()
+		if got != want {
+			t.Errorf("%s: expanded rendered spec differs from the tree:\n%s\n---\n%s", o.Kind, got, want)
 		}
 	}
 }
