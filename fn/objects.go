@@ -34,8 +34,8 @@ type ObjectID struct {
 
 // IDOf returns the ObjectID of o.
 func IDOf(o *kfn.KubeObject) ObjectID {
-	gk := o.GroupKind()
-	return ObjectID{Group: gk.Group, Kind: gk.Kind, Namespace: o.GetNamespace(), Name: o.GetName()}
+	m := MetaOf(o)
+	return ObjectID{Group: m.Group(), Kind: m.Kind, Namespace: m.Namespace, Name: m.Name}
 }
 
 // IsLocalConfig reports whether o is marked as never to be applied.

@@ -180,7 +180,7 @@ func ParseService(o *kfn.KubeObject, name string) (*Service, []fn.FieldError) {
 	s.Type = r.str(n, "", "spec", "type")
 	s.Selector = r.stringMap(n, "", "spec", "selector")
 	for i, p := range r.slice(n, "", "spec", "ports") {
-		path := fmt.Sprintf("spec.ports[%d]", i)
+		path := "spec.ports[" + strconv.Itoa(i) + "]"
 		port := Port{
 			Name:        r.str(p, path, "name"),
 			Number:      r.integer(p, path, "port"),

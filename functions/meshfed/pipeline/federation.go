@@ -38,10 +38,9 @@ func exportedSet(m *mesh, ess item[federation.ExportedServiceSet], f *diag.Findi
 		if !ok {
 			continue
 		}
-		field := fmt.Sprintf("spec.exportRules[%d]", rule)
 		switch {
 		case svc.Type == "ExternalName":
-			f.Infof(&ess.ref, field, "Service %s matches this rule but is of type ExternalName, which federation never exports; not exported", svc.ServiceName)
+			f.Infof(&ess.ref, fmt.Sprintf("spec.exportRules[%d]", rule), "Service %s matches this rule but is of type ExternalName, which federation never exports; not exported", svc.ServiceName)
 			continue
 		case !federation.Exportable(svc.ExportTo, svc.Namespace, ess.val.Namespace):
 			f.Warnf(&svc.Ref, "metadata.annotations", "Service %s matches rule %d of ExportedServiceSet %s, but its %s annotation %q hides it from the control-plane namespace %q, so OSSM 2 did not export it and neither does meshfed; add %q to the annotation to export it", svc.ServiceName, rule, ess.val.Name, inventory.ExportToAnnotation, svc.ExportTo, ess.val.Namespace, ess.val.Namespace)

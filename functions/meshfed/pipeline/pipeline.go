@@ -70,7 +70,7 @@ func run(functionConfig *kfn.KubeObject, items kfn.KubeObjects, f *diag.Findings
 		owners[g.cfg.key()] = true
 		f.Infof(&g.cfg.ref, "", "%s", summary(g))
 	}
-	owned := func(o *kfn.KubeObject) bool { return owners[o.GetAnnotation(render.GeneratedByAnnotation)] }
+	owned := func(o *kfn.KubeObject) bool { return owners[fn.MetaOf(o).Annotation(render.GeneratedByAnnotation)] }
 	// Items are patched in place only now that nothing can fail.
 	applyLifecycle(in, lc, f)
 	return fn.ReplaceOwned(items, owned, objs), true

@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
+	"github.com/meshfed/meshfed/fn"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -95,7 +96,7 @@ func (o Object) KubeObject() (*kfn.KubeObject, error) {
 	if err != nil {
 		return nil, err
 	}
-	return kfn.MoveToKubeObject(yaml.NewRNode(n)), nil
+	return fn.NewItem(n), nil
 }
 
 // specNode renders a spec: Istio messages directly from their descriptors
