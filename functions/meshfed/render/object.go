@@ -72,13 +72,13 @@ func (o Object) node(renderSpec bool) (*yaml.Node, error) {
 	}
 	meta := mapping("name", scalar(o.Name))
 	if o.Namespace != "" {
-		meta.Content = append(meta.Content, key("namespace"), scalar(o.Namespace))
+		meta.Content = append(meta.Content, key("namespace"), shared(yaml.NodeTagString, o.Namespace))
 	}
 	if len(o.Labels) > 0 {
-		meta.Content = append(meta.Content, key("labels"), stringMap(o.Labels))
+		meta.Content = append(meta.Content, key("labels"), stringMap(o.Labels, sharedValue))
 	}
 	if len(o.Annotations) > 0 {
-		meta.Content = append(meta.Content, key("annotations"), stringMap(o.Annotations))
+		meta.Content = append(meta.Content, key("annotations"), stringMap(o.Annotations, sharedValue))
 	}
 	return mapping(
 		"apiVersion", scalar(o.APIVersion),
@@ -122,12 +122,12 @@ func specJSON(spec any) ([]byte, error) {
 }
 
 // interned holds one node per tag and value for the scalars generated
-// objects share: mapping keys and spec values. A fleet's objects repeat the
-// same keys, protocols, port numbers and labels, and a node for each in
-// every object was most of meshfed's memory. They are never edited in place:
-// metadata values (which ReplaceOwned may change) are not shared, setting a
-// value replaces or edits the value node, and removing an entry drops both
-// nodes from the parent.
+// objects repeat: mapping keys, spec values, label and annotation values,
+// namespaces. A fleet's objects repeat the same keys, protocols, ports and
+// labels, and a node for each in every object was most of meshfed's memory.
+// Shared nodes are never edited in place: the SDK sets a field by replacing
+// its value node, removing an entry drops both nodes from the parent, and
+// nothing else touches generated objects.
 var (
 	internMu sync.Mutex
 	interned = map[[2]string]*yaml.Node{}
@@ -160,7 +160,7 @@ func mapping(kv ...any) *yaml.Node {
 	return n
 }
 
-func stringMap(m map[string]string) *yaml.Node {
+func stringMap(m map[string]string, value func(key, value string) *yaml.Node) *yaml.Node {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -168,9 +168,19 @@ func stringMap(m map[string]string) *yaml.Node {
 	sort.Strings(keys)
 	n := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap, Content: make([]*yaml.Node, 0, 2*len(keys))}
 	for _, k := range keys {
-		n.Content = append(n.Content, key(k), scalar(m[k]))
+		n.Content = append(n.Content, key(k), value(k, m[k]))
 	}
 	return n
+}
+
+// sharedValue is a label or annotation value node, shared between objects
+// (see shared: setting a label or annotation replaces the value node, never
+// edits it) unless it is the per-object file index, which repeats nowhere.
+func sharedValue(k, v string) *yaml.Node {
+	if k == "internal.config.kubernetes.io/index" {
+		return scalar(v)
+	}
+	return shared(yaml.NodeTagString, v)
 }
 
 // jsonToNode converts JSON to a block-style YAML node, keeping key order
