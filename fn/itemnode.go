@@ -35,14 +35,6 @@ func unregisterItems(items kfn.KubeObjects) {
 	}
 }
 
-// NewItem wraps a node built in memory as a KubeObject and records it like
-// the items Run reads, until the end of that run.
-func NewItem(n *yaml.Node) *kfn.KubeObject {
-	o := kfn.MoveToKubeObject(yaml.NewRNode(n))
-	registerItems(kfn.KubeObjects{o}, []*yaml.Node{n})
-	return o
-}
-
 // ItemNode returns the YAML node behind o, to read (not to restructure:
 // the KubeObject shares it).
 func ItemNode(o *kfn.KubeObject) *yaml.Node {

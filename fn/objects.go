@@ -43,16 +43,23 @@ func IsLocalConfig(o *kfn.KubeObject) bool {
 	return o.GetAnnotation(LocalConfigAnnotation) == "true"
 }
 
+// Generated is an object a function generates, with its ID (known to the
+// generator, so it need not be read back from the object).
+type Generated struct {
+	Object *kfn.KubeObject
+	ID     ObjectID
+}
+
 // ReplaceOwned returns items with every object for which owned is true
 // replaced by generated. A generated object whose ID matches a replaced one
 // takes that object's position and its tracking annotations, so that kpt
 // keeps writing it to the file the user chose and a second run changes
 // nothing; other generated objects are appended in the given order. This is
 // what the SDK's Upsert does not do: it drops the path annotation.
-func ReplaceOwned(items kfn.KubeObjects, owned func(*kfn.KubeObject) bool, generated kfn.KubeObjects) kfn.KubeObjects {
+func ReplaceOwned(items kfn.KubeObjects, owned func(*kfn.KubeObject) bool, generated []Generated) kfn.KubeObjects {
 	byID := make(map[ObjectID]*kfn.KubeObject, len(generated))
 	for _, g := range generated {
-		byID[IDOf(g)] = g
+		byID[g.ID] = g.Object
 	}
 	placed := make(map[*kfn.KubeObject]bool, len(generated))
 	out := make(kfn.KubeObjects, 0, len(items)+len(generated))
@@ -70,8 +77,8 @@ func ReplaceOwned(items kfn.KubeObjects, owned func(*kfn.KubeObject) bool, gener
 		out = append(out, g)
 	}
 	for _, g := range generated {
-		if !placed[g] {
-			out = append(out, g)
+		if !placed[g.Object] {
+			out = append(out, g.Object)
 		}
 	}
 	return out

@@ -37,7 +37,7 @@ func TestReplaceOwned(t *testing.T) {
 		parse(t, "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: same\n  namespace: a\n  annotations:\n    "+owner+": MeshExport/w\n    internal.config.kubernetes.io/path: meshfed-generated/x.yaml\n    internal.config.kubernetes.io/index: '0'\n"),
 	}
 	owned := func(o *kfn.KubeObject) bool { return o.GetAnnotation(owner) == "MeshExport/w" }
-	out := ReplaceOwned(items, owned, generated)
+	out := ReplaceOwned(items, owned, withIDs(generated))
 
 	if got, want := names(out), "Service/keep ServiceEntry/same ServiceEntry/other-owner ServiceEntry/new"; got != want {
 		t.Errorf("items = %s, want %s (replaced in place, stale removed, others kept, new appended)", got, want)
@@ -59,8 +59,8 @@ func TestReplaceOwnedTwiceIsStable(t *testing.T) {
 		return kfn.KubeObjects{parse(t, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: g\n  annotations:\n    internal.config.kubernetes.io/index: '0'\n    internal.config.kubernetes.io/path: p.yaml\n    o: w\n")}
 	}
 	owned := func(o *kfn.KubeObject) bool { return o.GetAnnotation("o") == "w" }
-	first := ReplaceOwned(nil, owned, gen())
-	second := ReplaceOwned(first, owned, gen())
+	first := ReplaceOwned(nil, owned, withIDs(gen()))
+	second := ReplaceOwned(first, owned, withIDs(gen()))
 	if a, b := first[0].String(), second[0].String(); a != b {
 		t.Errorf("second replacement changed the object:\n%s\n---\n%s", a, b)
 	}
@@ -74,11 +74,19 @@ func TestReplaceOwnedInheritsInStableOrder(t *testing.T) {
 	var first string
 	for i := 0; i < 20; i++ {
 		gen := kfn.KubeObjects{parse(t, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: g\n  annotations:\n    o: w\n")}
-		out := ReplaceOwned(kfn.KubeObjects{parse(t, old)}, owned, gen)
+		out := ReplaceOwned(kfn.KubeObjects{parse(t, old)}, owned, withIDs(gen))
 		if i == 0 {
 			first = out[0].String()
 		} else if s := out[0].String(); s != first {
 			t.Fatalf("run %d differs:\n%s\n---\n%s", i, s, first)
 		}
 	}
+}
+
+func withIDs(objs kfn.KubeObjects) []Generated {
+	out := make([]Generated, 0, len(objs))
+	for _, o := range objs {
+		out = append(out, Generated{Object: o, ID: IDOf(o)})
+	}
+	return out
 }

@@ -67,11 +67,7 @@ func RunWith(p Processor, in io.Reader, out, stderr io.Writer, opts Options) int
 		rl.Items = append(rl.Items, kfn.MoveToKubeObject(n))
 	}
 	registerItems(rl.Items, ynodes)
-	read := rl.Items[:len(ynodes)]
-	defer func() {
-		unregisterItems(read)
-		unregisterItems(rl.Items) // and what the processor added (NewItem)
-	}()
+	defer unregisterItems(rl.Items[:len(ynodes)])
 	if rw.FunctionConfig != nil {
 		// Copied, not moved: the writer echoes the original back.
 		rl.FunctionConfig = kfn.CopyToKubeObject(rw.FunctionConfig)

@@ -34,6 +34,7 @@ type generated struct {
 }
 
 func run(functionConfig *kfn.KubeObject, items kfn.KubeObjects, f *diag.Findings) (kfn.KubeObjects, bool) {
+	render.ForgetShared()
 	in := readInput(functionConfig, items, f)
 	if f.HasErrors() {
 		return nil, false
@@ -93,8 +94,8 @@ func checkImportHosts(plan *importPlan, seen map[string]string, f *diag.Findings
 
 // emit validates the rendered objects, marks them as meshfed's and turns
 // them into KRM items in a deterministic order.
-func emit(outs []generated, f *diag.Findings) (kfn.KubeObjects, bool) {
-	var result kfn.KubeObjects
+func emit(outs []generated, f *diag.Findings) ([]fn.Generated, bool) {
+	var result []fn.Generated
 	owner := map[fn.ObjectID]string{}
 	for _, g := range outs {
 		ref := g.cfg.ref
@@ -113,13 +114,13 @@ func emit(outs []generated, f *diag.Findings) (kfn.KubeObjects, bool) {
 				f.Errorf(&ref, "", "rendering %s %s/%s: %v", o.Kind, o.Namespace, o.Name, err)
 				continue
 			}
-			id := fn.IDOf(ko)
+			id := o.ID()
 			if prev, dup := owner[id]; dup {
 				f.Errorf(&ref, "", "%s and %s both generate %s %s/%s: give them different gateway names or peers, or merge them into one config", prev, g.cfg.key(), o.Kind, o.Namespace, o.Name)
 				continue
 			}
 			owner[id] = g.cfg.key()
-			result = append(result, ko)
+			result = append(result, fn.Generated{Object: ko, ID: id})
 		}
 	}
 	return result, !f.HasErrors()

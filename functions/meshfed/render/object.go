@@ -96,7 +96,7 @@ func (o Object) KubeObject() (*kfn.KubeObject, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fn.NewItem(n), nil
+	return kfn.MoveToKubeObject(yaml.NewRNode(n)), nil
 }
 
 // specNode renders a spec: Istio messages directly from their descriptors
@@ -132,6 +132,15 @@ var (
 	internMu sync.Mutex
 	interned = map[[2]string]*yaml.Node{}
 )
+
+// ForgetShared empties the table of shared nodes, so that a long-lived
+// process running the function many times does not keep every value it
+// ever saw. Nodes already handed out stay valid.
+func ForgetShared() {
+	internMu.Lock()
+	defer internMu.Unlock()
+	interned = map[[2]string]*yaml.Node{}
+}
 
 func shared(tag, value string) *yaml.Node {
 	internMu.Lock()
@@ -255,4 +264,13 @@ func HashedName(s string) string {
 		n = n[:maxNameLength-9]
 	}
 	return strings.TrimRight(n, "-") + "-" + hex.EncodeToString(sum[:])[:8]
+}
+
+// ID is the object's identity as orchestrators see it.
+func (o Object) ID() fn.ObjectID {
+	group, _, _ := strings.Cut(o.APIVersion, "/")
+	if !strings.Contains(o.APIVersion, "/") {
+		group = ""
+	}
+	return fn.ObjectID{Group: group, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
 }
