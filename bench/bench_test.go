@@ -19,18 +19,16 @@ import (
 
 var sizes = []int{100, 1000, 10000}
 
-// readResourceList parses input as fn.Run does.
+// readResourceList parses input as fn.Run does, with the same edge.
 func readResourceList(tb testing.TB, input []byte) (kfn.KubeObjects, *kfn.KubeObject) {
 	rw := &kio.ByteReadWriter{Reader: bytes.NewReader(input), OmitReaderAnnotations: true, KeepReaderAnnotations: true}
 	nodes, err := rw.Read()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	items := make(kfn.KubeObjects, 0, len(nodes))
-	for _, n := range nodes {
-		items = append(items, kfn.MoveToKubeObject(n))
-	}
-	return items, kfn.CopyToKubeObject(rw.FunctionConfig)
+	rl, release := fn.NewResourceList(nodes, rw.FunctionConfig, 0)
+	tb.Cleanup(release)
+	return rl.Items, rl.FunctionConfig
 }
 
 // process runs meshfed's core on parsed items.

@@ -60,18 +60,8 @@ func RunWith(p Processor, in io.Reader, out, stderr io.Writer, opts Options) int
 	if results := notObjects(nodes, rw.FunctionConfig); len(results) > 0 {
 		return refuse(results, stderr)
 	}
-	rl := &kfn.ResourceList{Items: make(kfn.KubeObjects, 0, len(nodes)+len(opts.Config)), FunctionConfig: kfn.NewEmptyKubeObject()}
-	ynodes := make([]*yaml.Node, 0, len(nodes))
-	for _, n := range nodes {
-		ynodes = append(ynodes, n.YNode())
-		rl.Items = append(rl.Items, kfn.MoveToKubeObject(n))
-	}
-	registerItems(rl.Items, ynodes)
-	defer unregisterItems(rl.Items[:len(ynodes)])
-	if rw.FunctionConfig != nil {
-		// Copied, not moved: the writer echoes the original back.
-		rl.FunctionConfig = kfn.CopyToKubeObject(rw.FunctionConfig)
-	}
+	rl, release := NewResourceList(nodes, rw.FunctionConfig, len(opts.Config))
+	defer release()
 	if rw.WrappingKind != kio.ResourceListKind {
 		return runStream(p, rw, rl, stderr, opts)
 	}
@@ -164,4 +154,23 @@ func kindName(n *yaml.Node) string {
 func refuse(results kfn.Results, stderr io.Writer) int {
 	ReportToStderr(results, stderr)
 	return 1
+}
+
+// NewResourceList wraps the nodes read from a ResourceList as KubeObjects
+// without copying them, and records the node behind each item (ItemNode);
+// release forgets them. extra is room for items the caller will add.
+func NewResourceList(nodes []*yaml.RNode, functionConfig *yaml.RNode, extra int) (rl *kfn.ResourceList, release func()) {
+	rl = &kfn.ResourceList{Items: make(kfn.KubeObjects, 0, len(nodes)+extra), FunctionConfig: kfn.NewEmptyKubeObject()}
+	ynodes := make([]*yaml.Node, 0, len(nodes))
+	for _, n := range nodes {
+		ynodes = append(ynodes, n.YNode())
+		rl.Items = append(rl.Items, kfn.MoveToKubeObject(n))
+	}
+	registerItems(rl.Items, ynodes)
+	read := rl.Items[:len(ynodes)]
+	if functionConfig != nil {
+		// Copied, not moved: the writer echoes the original back.
+		rl.FunctionConfig = kfn.CopyToKubeObject(functionConfig)
+	}
+	return rl, func() { unregisterItems(read) }
 }
