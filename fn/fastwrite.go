@@ -1,6 +1,7 @@
 package fn
 
 import (
+	"fmt"
 	"bytes"
 	"strings"
 
@@ -45,7 +46,7 @@ func appendMapping(buf *bytes.Buffer, m *yaml.Node, indent int, inline bool) boo
 			return false
 		}
 		buf.WriteByte(':')
-		if v.Kind == yaml.ScalarNode && v.Tag == RenderedTag {
+		if isRendered(v) {
 			buf.WriteByte('\n')
 			appendIndented(buf, v.Value, indent+2)
 			continue
@@ -231,6 +232,11 @@ func isIPv4(s string) bool {
 // parse it back (ExpandRendered) before handing an item to the encoder.
 const RenderedTag = "!meshfed.dev/rendered"
 
+// isRendered reports whether n stands for rendered text.
+func isRendered(n *yaml.Node) bool {
+	return n != nil && n.Kind == yaml.ScalarNode && n.Tag == RenderedTag
+}
+
 // appendIndented writes text with every line indented by n.
 func appendIndented(buf *bytes.Buffer, text string, n int) {
 	for len(text) > 0 {
@@ -249,17 +255,25 @@ func appendIndented(buf *bytes.Buffer, text string, n int) {
 // text stands for, for writers that work on trees.
 func ExpandRendered(n *yaml.Node) error {
 	for i, c := range n.Content {
-		if c.Kind == yaml.ScalarNode && c.Tag == RenderedTag {
-			rn, err := yaml.Parse(c.Value)
-			if err != nil {
+		if isRendered(c) {
+			if err := expandAt(n, i); err != nil {
 				return err
 			}
-			n.Content[i] = rn.YNode()
 			continue
 		}
 		if err := ExpandRendered(c); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// expandAt replaces the rendered text at n.Content[i] by its tree.
+func expandAt(n *yaml.Node, i int) error {
+	rn, err := yaml.Parse(n.Content[i].Value)
+	if err != nil {
+		return fmt.Errorf("internal error: rendered text does not parse back: %w", err)
+	}
+	n.Content[i] = rn.YNode()
 	return nil
 }

@@ -56,7 +56,7 @@ type Generated struct {
 // keeps writing it to the file the user chose and a second run changes
 // nothing; other generated objects are appended in the given order. This is
 // what the SDK's Upsert does not do: it drops the path annotation.
-func ReplaceOwned(items kfn.KubeObjects, owned func(*kfn.KubeObject) bool, generated []Generated) kfn.KubeObjects {
+func ReplaceOwned(items kfn.KubeObjects, owned func(*kfn.KubeObject) bool, generated []Generated) (kfn.KubeObjects, error) {
 	byID := make(map[ObjectID]*kfn.KubeObject, len(generated))
 	for _, g := range generated {
 		byID[g.ID] = g.Object
@@ -72,7 +72,9 @@ func ReplaceOwned(items kfn.KubeObjects, owned func(*kfn.KubeObject) bool, gener
 		if !ok || placed[g] {
 			continue // stale: no longer generated
 		}
-		inheritTracking(g, it)
+		if err := inheritTracking(g, it); err != nil {
+			return nil, err
+		}
 		placed[g] = true
 		out = append(out, g)
 	}
@@ -81,13 +83,23 @@ func ReplaceOwned(items kfn.KubeObjects, owned func(*kfn.KubeObject) bool, gener
 			out = append(out, g.Object)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // inheritTracking makes g's bookkeeping annotations those of old, so g
 // stays in old's file. Unchanged values are left in place: rewriting them
 // would reorder the annotations and make a second run differ from the first.
-func inheritTracking(g, old *kfn.KubeObject) {
+func inheritTracking(g, old *kfn.KubeObject) error {
+	// A generated object may carry its metadata as rendered text; the
+	// SDK's accessors below need the tree.
+	n := ItemNode(g)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "metadata" && isRendered(n.Content[i+1]) {
+			if err := expandAt(n, i+1); err != nil {
+				return err
+			}
+		}
+	}
 	oldAnn, newAnn := old.GetAnnotations(), g.GetAnnotations()
 	hasPath := oldAnn[PathAnnotation] != "" || oldAnn[LegacyPathAnnotation] != ""
 	for k := range newAnn {
@@ -107,4 +119,5 @@ func inheritTracking(g, old *kfn.KubeObject) {
 			_ = g.SetAnnotation(k, oldAnn[k])
 		}
 	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 func parse(t *testing.T, s string) *kfn.KubeObject {
@@ -37,7 +38,7 @@ func TestReplaceOwned(t *testing.T) {
 		parse(t, "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: same\n  namespace: a\n  annotations:\n    "+owner+": MeshExport/w\n    internal.config.kubernetes.io/path: meshfed-generated/x.yaml\n    internal.config.kubernetes.io/index: '0'\n"),
 	}
 	owned := func(o *kfn.KubeObject) bool { return o.GetAnnotation(owner) == "MeshExport/w" }
-	out := ReplaceOwned(items, owned, withIDs(generated))
+	out := replaceOwned(t, items, owned, withIDs(generated))
 
 	if got, want := names(out), "Service/keep ServiceEntry/same ServiceEntry/other-owner ServiceEntry/new"; got != want {
 		t.Errorf("items = %s, want %s (replaced in place, stale removed, others kept, new appended)", got, want)
@@ -59,8 +60,8 @@ func TestReplaceOwnedTwiceIsStable(t *testing.T) {
 		return kfn.KubeObjects{parse(t, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: g\n  annotations:\n    internal.config.kubernetes.io/index: '0'\n    internal.config.kubernetes.io/path: p.yaml\n    o: w\n")}
 	}
 	owned := func(o *kfn.KubeObject) bool { return o.GetAnnotation("o") == "w" }
-	first := ReplaceOwned(nil, owned, withIDs(gen()))
-	second := ReplaceOwned(first, owned, withIDs(gen()))
+	first := replaceOwned(t, nil, owned, withIDs(gen()))
+	second := replaceOwned(t, first, owned, withIDs(gen()))
 	if a, b := first[0].String(), second[0].String(); a != b {
 		t.Errorf("second replacement changed the object:\n%s\n---\n%s", a, b)
 	}
@@ -74,13 +75,44 @@ func TestReplaceOwnedInheritsInStableOrder(t *testing.T) {
 	var first string
 	for i := 0; i < 20; i++ {
 		gen := kfn.KubeObjects{parse(t, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: g\n  annotations:\n    o: w\n")}
-		out := ReplaceOwned(kfn.KubeObjects{parse(t, old)}, owned, withIDs(gen))
+		out := replaceOwned(t, kfn.KubeObjects{parse(t, old)}, owned, withIDs(gen))
 		if i == 0 {
 			first = out[0].String()
 		} else if s := out[0].String(); s != first {
 			t.Fatalf("run %d differs:\n%s\n---\n%s", i, s, first)
 		}
 	}
+}
+
+// TestReplaceOwnedRenderedMetadata: a generated object whose metadata is
+// rendered text (as meshfed's are) inherits the replaced object's tracking
+// annotations like a tree does, and writes as the same bytes.
+func TestReplaceOwnedRenderedMetadata(t *testing.T) {
+	old := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: g\n  annotations:\n    internal.config.kubernetes.io/path: moved.yaml\n    o: w\n    config.k8s.io/id: '1'\n"
+	meta := "name: g\nannotations:\n  internal.config.kubernetes.io/path: p.yaml\n  o: w\n"
+	owned := func(o *kfn.KubeObject) bool { return o.GetAnnotation("o") == "w" }
+	rendered := parse(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n")
+	n := ItemNode(rendered)
+	n.Content[5] = &yaml.Node{Kind: yaml.ScalarNode, Tag: RenderedTag, Value: meta}
+	tree := parse(t, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  "+strings.ReplaceAll(strings.TrimSpace(meta), "\n", "\n  ")+"\n")
+
+	got := replaceOwned(t, kfn.KubeObjects{parse(t, old)}, owned, []Generated{{Object: rendered, ID: IDOf(tree)}})
+	want := replaceOwned(t, kfn.KubeObjects{parse(t, old)}, owned, withIDs(kfn.KubeObjects{tree}))
+	if got[0].GetAnnotation(PathAnnotation) != "moved.yaml" || got[0].GetAnnotation("config.k8s.io/id") != "1" {
+		t.Errorf("tracking annotations not inherited:\n%s", got[0].String())
+	}
+	if a, b := got[0].String(), want[0].String(); a != b {
+		t.Errorf("rendered metadata replaced differently from a tree:\n%s\n---\n%s", a, b)
+	}
+}
+
+func replaceOwned(t *testing.T, items kfn.KubeObjects, owned func(*kfn.KubeObject) bool, generated []Generated) kfn.KubeObjects {
+	t.Helper()
+	out, err := ReplaceOwned(items, owned, generated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func withIDs(objs kfn.KubeObjects) []Generated {

@@ -89,15 +89,15 @@ func runStream(p Processor, rw *kio.ByteReadWriter, rl *kfn.ResourceList, stderr
 	}
 	nodes := make([]*yaml.RNode, 0, len(rl.Items))
 	for _, it := range rl.Items {
-		if !original[it] {
-			stripTracking(it)
-		}
-		rn := it.MoveToResourceNode()
-		if err := ExpandRendered(rn.YNode()); err != nil {
+		// The encoder and the SDK's accessors need trees, not rendered text.
+		if err := ExpandRendered(ItemNode(it)); err != nil {
 			fmt.Fprintf(stderr, "meshfed: writing the YAML stream to stdout: %v\n", err)
 			return 1
 		}
-		nodes = append(nodes, rn)
+		if !original[it] {
+			stripTracking(it)
+		}
+		nodes = append(nodes, it.MoveToResourceNode())
 	}
 	var buf bytes.Buffer
 	out := rw.Writer

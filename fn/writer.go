@@ -56,8 +56,11 @@ func writeResourceList(rw *kio.ByteReadWriter, nodes []*yaml.RNode) error {
 	const itemsPrefix = "items:\n"
 	var fast bytes.Buffer
 	for _, n := range nodes {
-		if err := yaml.ClearEmptyAnnotations(n); err != nil {
-			return err
+		// Rendered metadata never has an empty annotations mapping.
+		if !isRendered(child(n.YNode(), "metadata")) {
+			if err := yaml.ClearEmptyAnnotations(n); err != nil {
+				return err
+			}
 		}
 		fast.Reset()
 		if appendItem(&fast, n.YNode()) {

@@ -72,9 +72,14 @@ func run(functionConfig *kfn.KubeObject, items kfn.KubeObjects, f *diag.Findings
 		f.Infof(&g.cfg.ref, "", "%s", summary(g))
 	}
 	owned := func(o *kfn.KubeObject) bool { return owners[fn.MetaOf(o).Annotation(render.GeneratedByAnnotation)] }
+	out, err := fn.ReplaceOwned(items, owned, objs)
+	if err != nil {
+		f.Errorf(nil, "", "replacing meshfed's earlier output: %v; this is a meshfed bug, please report it with your input", err)
+		return nil, false
+	}
 	// Items are patched in place only now that nothing can fail.
 	applyLifecycle(in, lc, f)
-	return fn.ReplaceOwned(items, owned, objs), true
+	return out, true
 }
 
 // checkImportHosts rejects a hostname imported twice: one ServiceEntry
@@ -97,19 +102,21 @@ func checkImportHosts(plan *importPlan, seen map[string]string, f *diag.Findings
 func emit(outs []generated, f *diag.Findings) ([]fn.Generated, bool) {
 	var result []fn.Generated
 	owner := map[fn.ObjectID]string{}
+	// What every generated object is stamped with; rendering reads these at
+	// once, so they are reused from object to object.
+	labels := map[string]string{render.ManagedByLabel: render.ManagedByValue}
+	annotations := map[string]string{}
 	for _, g := range outs {
 		ref := g.cfg.ref
-		file := fmt.Sprintf("meshfed-generated/%s-%s.yaml", strings.ToLower(g.cfg.kind), g.cfg.name)
+		annotations[render.GeneratedByAnnotation] = g.cfg.key()
+		annotations[fn.PathAnnotation] = fmt.Sprintf("meshfed-generated/%s-%s.yaml", strings.ToLower(g.cfg.kind), g.cfg.name)
 		sortObjects(g.objs)
 		for i, o := range g.objs {
-			o.Labels = with(o.Labels, render.ManagedByLabel, render.ManagedByValue)
-			o.Annotations = with(o.Annotations, render.GeneratedByAnnotation, g.cfg.key())
-			o.Annotations[fn.PathAnnotation] = file
-			o.Annotations["internal.config.kubernetes.io/index"] = strconv.Itoa(i)
+			annotations["internal.config.kubernetes.io/index"] = strconv.Itoa(i)
 			for _, p := range o.Validate() {
 				f.Errorf(&ref, "", "generated %s %s/%s would be rejected: %s; this is a meshfed bug or an input it should have rejected, please report it with your input", o.Kind, o.Namespace, o.Name, p)
 			}
-			ko, err := o.KubeObject()
+			ko, err := o.KubeObject(labels, annotations)
 			if err != nil {
 				f.Errorf(&ref, "", "rendering %s %s/%s: %v", o.Kind, o.Namespace, o.Name, err)
 				continue
@@ -142,15 +149,6 @@ func sortObjects(objs []render.Object) {
 		}
 		return a.Name < b.Name
 	})
-}
-
-func with(m map[string]string, k, v string) map[string]string {
-	out := make(map[string]string, len(m)+3) // room for emit's additions
-	for key, val := range m {
-		out[key] = val
-	}
-	out[k] = v
-	return out
 }
 
 // summary is the one info result per config: what was generated.

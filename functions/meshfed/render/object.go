@@ -57,19 +57,22 @@ func Name(s string) string {
 
 // Node renders o as a YAML node, fields in the order the API types declare
 // them.
-func (o Object) Node() (*yaml.Node, error) { return o.node(false) }
+func (o Object) Node() (*yaml.Node, error) { return o.node() }
 
-func (o Object) node(renderSpec bool) (*yaml.Node, error) {
-	var spec *yaml.Node
-	if renderSpec {
-		spec = renderedSpec(o.Spec)
+func (o Object) node() (*yaml.Node, error) {
+	spec, err := specNode(o.Spec)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s/%s: %w", o.Kind, o.Namespace, o.Name, err)
 	}
-	if spec == nil {
-		var err error
-		if spec, err = specNode(o.Spec); err != nil {
-			return nil, fmt.Errorf("%s %s/%s: %w", o.Kind, o.Namespace, o.Name, err)
-		}
-	}
+	return mapping(
+		"apiVersion", scalar(o.APIVersion),
+		"kind", scalar(o.Kind),
+		"metadata", o.metadataNode(),
+		"spec", spec,
+	), nil
+}
+
+func (o Object) metadataNode() *yaml.Node {
 	meta := mapping("name", scalar(o.Name))
 	if o.Namespace != "" {
 		meta.Content = append(meta.Content, key("namespace"), shared(yaml.NodeTagString, o.Namespace))
@@ -80,23 +83,54 @@ func (o Object) node(renderSpec bool) (*yaml.Node, error) {
 	if len(o.Annotations) > 0 {
 		meta.Content = append(meta.Content, key("annotations"), stringMap(o.Annotations, sharedValue))
 	}
-	return mapping(
-		"apiVersion", scalar(o.APIVersion),
-		"kind", scalar(o.Kind),
-		"metadata", meta,
-		"spec", spec,
-	), nil
+	return meta
 }
 
-// KubeObject renders o as a KRM item. An Istio spec is kept as rendered
-// text (fn.RenderedTag), which fn's writers put in place; Node gives the
-// same object as a tree.
-func (o Object) KubeObject() (*kfn.KubeObject, error) {
-	n, err := o.node(true)
-	if err != nil {
-		return nil, err
+// KubeObject renders o as a KRM item, with extra labels and annotations
+// (over o's own, which they override). Its metadata and an Istio spec are
+// kept as rendered text (fn.RenderedTag), which fn's writers put in place;
+// Node gives the same object as a tree. The extra maps are read at once,
+// so a caller may reuse them.
+//
+// Why text: generated objects are kept until the output is written and
+// nothing is collected after the input is read, so everything they hold
+// adds to the peak memory; as text an object's metadata is one string
+// instead of a tree of a dozen nodes and two maps.
+func (o Object) KubeObject(extraLabels, extraAnnotations map[string]string) (*kfn.KubeObject, error) {
+	var spec *yaml.Node
+	if spec = renderedSpec(o.Spec); spec == nil {
+		var err error
+		if spec, err = specNode(o.Spec); err != nil {
+			return nil, fmt.Errorf("%s %s/%s: %w", o.Kind, o.Namespace, o.Name, err)
+		}
 	}
+	meta := renderedMetadata(o, extraLabels, extraAnnotations)
+	if meta == nil {
+		o.Labels, o.Annotations = merged(o.Labels, extraLabels), merged(o.Annotations, extraAnnotations)
+		meta = o.metadataNode()
+	}
+	n := mapping(
+		"apiVersion", shared(yaml.NodeTagString, o.APIVersion),
+		"kind", shared(yaml.NodeTagString, o.Kind),
+		"metadata", meta,
+		"spec", spec,
+	)
 	return kfn.MoveToKubeObject(yaml.NewRNode(n)), nil
+}
+
+// merged is base with extra's entries added or overriding.
+func merged(base, extra map[string]string) map[string]string {
+	if len(extra) == 0 {
+		return base
+	}
+	out := make(map[string]string, len(base)+len(extra))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range extra {
+		out[k] = v
+	}
+	return out
 }
 
 // specNode renders a spec: Istio messages directly from their descriptors

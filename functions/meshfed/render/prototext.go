@@ -35,7 +35,7 @@ func renderedSpec(spec any) *yaml.Node {
 	textMu.Lock()
 	defer textMu.Unlock()
 	textBuf.Reset()
-	if !protoText(&textBuf, m.ProtoReflect(), 0, false) {
+	if !specText(&textBuf, m) {
 		return nil
 	}
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: fn.RenderedTag, Value: textBuf.String()}

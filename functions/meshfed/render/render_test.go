@@ -163,29 +163,35 @@ func TestProtoNodeMatchesProtojson(t *testing.T) {
 	}
 }
 
-// TestRenderedSpecMatchesTree: an item's spec is kept as rendered text, and
-// expanding it gives exactly the tree Node builds (the golden outputs check
-// the text as the writer puts it in place).
-func TestRenderedSpecMatchesTree(t *testing.T) {
+// TestRenderedItemMatchesTree: an item's metadata and spec are kept as
+// rendered text, and expanding them gives exactly the tree Node builds for
+// the object with the extra labels and annotations merged in (the golden
+// outputs check the text as the writer puts it in place).
+func TestRenderedItemMatchesTree(t *testing.T) {
 	ports := []v1alpha1.Port{{Number: 8000, Name: "http", Protocol: "HTTP", TargetPort: 8080}}
 	sel := map[string]string{"app": "x", "b": "2"}
+	extraLabels := map[string]string{ManagedByLabel: ManagedByValue, "app": "overridden"}
+	extraAnnotations := map[string]string{GeneratedByAnnotation: "MeshExport/w", "internal.config.kubernetes.io/index": "7"}
 	for _, o := range []Object{
-		ExportServiceEntry(meta(), "x.ns.svc.p-imports.local", ports, sel),
-		ImportServiceEntry(meta(), "x.example", ports, []string{"*", "."}, []string{"spiffe://td/ns/a/sa/b"}, sel),
-		ImportWorkloadEntry(meta(), "west-network", "r/z"),
-		ExposedHostsGateway(meta(), "eastwestgateway", 15443, []string{"a.b.svc.cluster.local"}),
+		ExportServiceEntry(Object{Namespace: "ns", Name: "se"}, "x.ns.svc.p-imports.local", ports, sel),
+		ImportServiceEntry(Object{Namespace: "ns", Name: "se"}, "x.example", ports, []string{"*", "."}, []string{"spiffe://td/ns/a/sa/b"}, sel),
+		ImportWorkloadEntry(Object{Namespace: "istio-system", Name: "w", Labels: sel}, "west-network", "r/z"),
+		ExposedHostsGateway(Object{Namespace: "ns", Name: "se"}, "eastwestgateway", 15443, []string{"a.b.svc.cluster.local"}),
 	} {
-		ko, err := o.KubeObject()
+		ko, err := o.KubeObject(extraLabels, extraAnnotations)
 		if err != nil {
 			t.Fatal(err)
 		}
 		rn := ko.MoveToResourceNode()
-		if tag := rn.Field("spec").Value.YNode().Tag; tag != fn.RenderedTag {
-			t.Fatalf("%s: spec not kept as rendered text (tag %q)", o.Kind, tag)
+		for _, field := range []string{"metadata", "spec"} {
+			if tag := rn.Field(field).Value.YNode().Tag; tag != fn.RenderedTag {
+				t.Fatalf("%s: %s not kept as rendered text (tag %q)", o.Kind, field, tag)
+			}
 		}
 		if err := fn.ExpandRendered(rn.YNode()); err != nil {
 			t.Fatal(err)
 		}
+		o.Labels, o.Annotations = merged(o.Labels, extraLabels), merged(o.Annotations, extraAnnotations)
 		tree, err := o.Node()
 		if err != nil {
 			t.Fatal(err)
@@ -193,7 +199,24 @@ func TestRenderedSpecMatchesTree(t *testing.T) {
 		got, _ := rn.String()
 		want, _ := yaml.NewRNode(tree).String()
 		if got != want {
-			t.Errorf("%s: expanded rendered spec differs from the tree:\n%s\n---\n%s", o.Kind, got, want)
+			t.Errorf("%s: expanded rendered item differs from the tree:\n%s\n---\n%s", o.Kind, got, want)
 		}
+	}
+}
+
+// TestRenderedMetadataFallsBackToTree: a value the fast writer is unsure
+// how to quote keeps the metadata a tree, with the extras merged in.
+func TestRenderedMetadataFallsBackToTree(t *testing.T) {
+	o := ImportWorkloadEntry(Object{Namespace: "istio-system", Name: "w", Labels: map[string]string{"a": "x"}}, "n", "")
+	ko, err := o.KubeObject(nil, map[string]string{"note": "needs: quoting"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rn := ko.MoveToResourceNode()
+	if tag := rn.Field("metadata").Value.YNode().Tag; tag == fn.RenderedTag {
+		t.Fatal("metadata rendered as text although a value needs quoting")
+	}
+	if got := rn.GetAnnotations()["note"]; got != "needs: quoting" {
+		t.Errorf("annotation = %q", got)
 	}
 }
