@@ -17,162 +17,182 @@ import (
 // pipeline reports it as an error instead of emitting the object.
 func (o Object) Validate() []string {
 	var p problems
-	p.label("metadata.name", o.Name)
+	p.label(field("metadata.name"), o.Name)
 	if o.Namespace != "" {
-		p.label("metadata.namespace", o.Namespace)
+		p.label(field("metadata.namespace"), o.Namespace)
 	}
-	p.labels("metadata.labels", o.Labels)
+	p.labels(field("metadata.labels"), o.Labels)
 	switch s := o.Spec.(type) {
 	case *networking.ServiceEntry:
 		validateServiceEntry(&p, s)
 	case *networking.WorkloadEntry:
 		if s.Address == "" && s.Network == "" {
-			p.add("spec", "address is required unless network is set")
+			p.add(field("spec"), "address is required unless network is set")
 		}
-		p.labels("spec.labels", s.Labels)
+		p.labels(field("spec.labels"), s.Labels)
 	case *networking.Gateway:
 		validateIstioGateway(&p, s)
 	case *gwv1.GatewaySpec:
 		validateGatewayAPI(&p, s)
 	default:
-		p.add("spec", fmt.Sprintf("unexpected spec type %T", o.Spec))
+		p.add(field("spec"), fmt.Sprintf("unexpected spec type %T", o.Spec))
 	}
 	return p.list
 }
 
 type problems struct{ list []string }
 
-func (p *problems) add(field, msg string) { p.list = append(p.list, field+": "+msg) }
+// path is a field path, spelled out only for a problem: validating every
+// object of a fleet must not format a path per host and port.
+type path struct {
+	base   string
+	index  int // -1: none
+	suffix string
+}
 
-func (p *problems) label(field, s string) {
+func field(s string) path { return path{base: s, index: -1} }
+
+func at(base string, i int, suffix string) path { return path{base, i, suffix} }
+
+func (f path) String() string {
+	if f.index < 0 {
+		return f.base + f.suffix
+	}
+	return fmt.Sprintf("%s[%d]%s", f.base, f.index, f.suffix)
+}
+
+func (p *problems) add(f path, msg string) { p.list = append(p.list, f.String()+": "+msg) }
+
+func (p *problems) label(f path, s string) {
 	if isDNS1123Label(s) {
 		return
 	}
 	if errs := validation.IsDNS1123Label(s); errs != nil {
-		p.add(field, fmt.Sprintf("%q: %s", s, strings.Join(errs, "; ")))
+		p.add(f, fmt.Sprintf("%q: %s", s, strings.Join(errs, "; ")))
 	}
 }
 
-func (p *problems) labels(field string, l map[string]string) {
+func (p *problems) labels(f path, l map[string]string) {
 	for k, v := range l {
 		if isQualifiedName(k) && isLabelValue(v) {
 			continue
 		}
 		if errs := validation.IsQualifiedName(k); errs != nil {
-			p.add(field, fmt.Sprintf("key %q: %s", k, strings.Join(errs, "; ")))
+			p.add(f, fmt.Sprintf("key %q: %s", k, strings.Join(errs, "; ")))
 		}
 		if errs := validation.IsValidLabelValue(v); errs != nil {
-			p.add(field, fmt.Sprintf("value %q: %s", v, strings.Join(errs, "; ")))
+			p.add(f, fmt.Sprintf("value %q: %s", v, strings.Join(errs, "; ")))
 		}
 	}
 }
 
-func (p *problems) host(field, h string) {
+func (p *problems) host(f path, h string) {
 	if strings.Contains(h, "*") {
-		p.add(field, fmt.Sprintf("%q: meshfed never generates wildcard hosts", h))
+		p.add(f, fmt.Sprintf("%q: meshfed never generates wildcard hosts", h))
 		return
 	}
 	if isDNS1123Subdomain(h) {
 		return
 	}
 	if errs := validation.IsDNS1123Subdomain(h); errs != nil {
-		p.add(field, fmt.Sprintf("%q: %s", h, strings.Join(errs, "; ")))
+		p.add(f, fmt.Sprintf("%q: %s", h, strings.Join(errs, "; ")))
 	}
 }
 
-func (p *problems) port(field string, n uint32) {
+func (p *problems) port(f path, n uint32) {
 	if n < 1 || n > 65535 {
-		p.add(field, fmt.Sprintf("%d is not a port number", n))
+		p.add(f, fmt.Sprintf("%d is not a port number", n))
 	}
 }
 
 func validateServiceEntry(p *problems, s *networking.ServiceEntry) {
 	if len(s.Hosts) == 0 {
-		p.add("spec.hosts", "at least one host is required")
+		p.add(field("spec.hosts"), "at least one host is required")
 	}
 	for i, h := range s.Hosts {
-		p.host(fmt.Sprintf("spec.hosts[%d]", i), h)
+		p.host(at("spec.hosts", i, ""), h)
 	}
 	if len(s.Ports) == 0 {
-		p.add("spec.ports", "at least one port is required")
+		p.add(field("spec.ports"), "at least one port is required")
 	}
-	names, numbers := map[string]bool{}, map[uint32]bool{}
 	for i, sp := range s.Ports {
-		f := fmt.Sprintf("spec.ports[%d]", i)
-		p.port(f+".number", sp.Number)
+		p.port(at("spec.ports", i, ".number"), sp.Number)
 		if sp.TargetPort != 0 {
-			p.port(f+".targetPort", sp.TargetPort)
+			p.port(at("spec.ports", i, ".targetPort"), sp.TargetPort)
 		}
 		if !isDNS1123Label(sp.Name) {
-			p.add(f+".name", fmt.Sprintf("%q: %s", sp.Name, strings.Join(validation.IsDNS1123Label(sp.Name), "; ")))
+			p.add(at("spec.ports", i, ".name"), fmt.Sprintf("%q: %s", sp.Name, strings.Join(validation.IsDNS1123Label(sp.Name), "; ")))
 		}
-		if names[sp.Name] || numbers[sp.Number] {
-			p.add(f, "port name and number must be unique")
+		for _, prev := range s.Ports[:i] { // a handful of ports: no map
+			if prev.Name == sp.Name || prev.Number == sp.Number {
+				p.add(at("spec.ports", i, ""), "port name and number must be unique")
+				break
+			}
 		}
-		names[sp.Name], numbers[sp.Number] = true, true
 		if _, ok := protocol.Parse(sp.Protocol); sp.Protocol != "" && !ok {
-			p.add(f+".protocol", fmt.Sprintf("%q is not an Istio protocol", sp.Protocol))
+			p.add(at("spec.ports", i, ".protocol"), fmt.Sprintf("%q is not an Istio protocol", sp.Protocol))
 		}
 	}
 	if s.WorkloadSelector == nil || len(s.WorkloadSelector.Labels) == 0 {
-		p.add("spec.workloadSelector", "a selector is required: without it the entry has no endpoints")
+		p.add(field("spec.workloadSelector"), "a selector is required: without it the entry has no endpoints")
 	} else {
-		p.labels("spec.workloadSelector.labels", s.WorkloadSelector.Labels)
+		p.labels(field("spec.workloadSelector.labels"), s.WorkloadSelector.Labels)
 	}
 	for i, san := range s.SubjectAltNames {
 		if !strings.HasPrefix(san, "spiffe://") || strings.Count(san, "/") < 6 {
-			p.add(fmt.Sprintf("spec.subjectAltNames[%d]", i), fmt.Sprintf("%q is not a spiffe://<trust domain>/ns/<ns>/sa/<sa> identity", san))
+			p.add(at("spec.subjectAltNames", i, ""), fmt.Sprintf("%q is not a spiffe://<trust domain>/ns/<ns>/sa/<sa> identity", san))
 		}
 	}
 	for i, e := range s.ExportTo {
 		if e != "*" && e != "." && e != "~" {
-			p.label(fmt.Sprintf("spec.exportTo[%d]", i), e)
+			p.label(at("spec.exportTo", i, ""), e)
 		}
 	}
 }
 
 func validateIstioGateway(p *problems, g *networking.Gateway) {
 	if len(g.Selector) == 0 {
-		p.add("spec.selector", "a selector is required")
+		p.add(field("spec.selector"), "a selector is required")
 	}
-	p.labels("spec.selector", g.Selector)
+	p.labels(field("spec.selector"), g.Selector)
 	if len(g.Servers) == 0 {
-		p.add("spec.servers", "at least one server is required")
+		p.add(field("spec.servers"), "at least one server is required")
 	}
 	for i, s := range g.Servers {
 		f := fmt.Sprintf("spec.servers[%d]", i)
 		if s.Port == nil {
-			p.add(f+".port", "is required")
+			p.add(field(f+".port"), "is required")
 			continue
 		}
-		p.port(f+".port.number", s.Port.Number)
+		p.port(field(f+".port.number"), s.Port.Number)
 		if len(s.Hosts) == 0 {
-			p.add(f+".hosts", "at least one host is required")
+			p.add(field(f+".hosts"), "at least one host is required")
 		}
+		hosts := f + ".hosts"
 		for j, h := range s.Hosts {
-			p.host(fmt.Sprintf("%s.hosts[%d]", f, j), h)
+			p.host(at(hosts, j, ""), h)
 		}
 		if s.Tls == nil {
-			p.add(f+".tls", "is required for a TLS server")
+			p.add(field(f+".tls"), "is required for a TLS server")
 		}
 	}
 }
 
 func validateGatewayAPI(p *problems, g *gwv1.GatewaySpec) {
 	if g.GatewayClassName == "" {
-		p.add("spec.gatewayClassName", "is required")
+		p.add(field("spec.gatewayClassName"), "is required")
 	}
 	if len(g.Listeners) == 0 {
-		p.add("spec.listeners", "at least one listener is required")
+		p.add(field("spec.listeners"), "at least one listener is required")
 	}
 	for i, l := range g.Listeners {
 		f := fmt.Sprintf("spec.listeners[%d]", i)
-		p.port(f+".port", uint32(l.Port))
+		p.port(field(f+".port"), uint32(l.Port))
 		if l.Protocol == gwv1.TLSProtocolType && (l.TLS == nil || l.TLS.Mode == nil) {
-			p.add(f+".tls.mode", "tls mode must be set for protocol TLS")
+			p.add(field(f+".tls.mode"), "tls mode must be set for protocol TLS")
 		}
 		if l.Hostname != nil {
-			p.host(f+".hostname", string(*l.Hostname))
+			p.host(field(f+".hostname"), string(*l.Hostname))
 		}
 	}
 	for i, a := range g.Addresses {
@@ -181,15 +201,15 @@ func validateGatewayAPI(p *problems, g *gwv1.GatewaySpec) {
 		case a.Type == nil:
 			// The API server would default it to IPAddress and istiod skips
 			// untyped addresses without an API server.
-			p.add(f+".type", "is required")
+			p.add(field(f+".type"), "is required")
 		case *a.Type == gwv1.IPAddressType:
 			if _, err := netip.ParseAddr(a.Value); err != nil {
-				p.add(f+".value", fmt.Sprintf("%q is not an IP address", a.Value))
+				p.add(field(f+".value"), fmt.Sprintf("%q is not an IP address", a.Value))
 			}
 		case *a.Type == gwv1.HostnameAddressType:
-			p.host(f+".value", a.Value)
+			p.host(field(f+".value"), a.Value)
 		default:
-			p.add(f+".type", fmt.Sprintf("%q is not IPAddress or Hostname", *a.Type))
+			p.add(field(f+".type"), fmt.Sprintf("%q is not IPAddress or Hostname", *a.Type))
 		}
 	}
 }
