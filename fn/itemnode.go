@@ -16,14 +16,22 @@ import (
 // made elsewhere.
 var (
 	itemNodesMu sync.Mutex
-	itemNodes   = map[*kfn.KubeObject]*yaml.Node{}
+	itemNodes   = map[*kfn.KubeObject]itemEntry{}
 )
 
-func registerItems(items kfn.KubeObjects, nodes []*yaml.Node) {
+// itemEntry is the node behind an item and what the run will do with it.
+type itemEntry struct {
+	node *yaml.Node
+	// prewrite: the run writes its ResourceList item by item, so Release
+	// may turn the item into the bytes it will be written as.
+	prewrite bool
+}
+
+func registerItems(items kfn.KubeObjects, nodes []*yaml.Node, prewrite bool) {
 	itemNodesMu.Lock()
 	defer itemNodesMu.Unlock()
 	for i, o := range items {
-		itemNodes[o] = nodes[i]
+		itemNodes[o] = itemEntry{node: nodes[i], prewrite: prewrite}
 	}
 }
 
@@ -39,15 +47,55 @@ func unregisterItems(items kfn.KubeObjects) {
 // the KubeObject shares it).
 func ItemNode(o *kfn.KubeObject) *yaml.Node {
 	itemNodesMu.Lock()
-	n, ok := itemNodes[o]
+	e, ok := itemNodes[o]
 	itemNodesMu.Unlock()
 	if ok {
-		return n
+		return e.node
 	}
 	rn := o.MoveToResourceNode()
-	n = rn.YNode()
+	n := rn.YNode()
 	*o = *kfn.MoveToKubeObject(rn)
 	return n
+}
+
+// Release tells the edge that the processor has read all it needs of o,
+// an item it read, and will neither read nor change it again: o is to be
+// written exactly as it is. The edge may then keep only the bytes it will
+// write for o (computed now, by the writer's own code) and let the tree go.
+// Afterwards o reads as an empty object (MetaOf gives no kind or name) and
+// must not be passed to the SDK's accessors.
+//
+// Why: the trees of the items a function only reads are most of its memory
+// (about 20 times their YAML text); a function that reads most items
+// without changing them, as meshfed does with Services and workloads,
+// would otherwise keep all of them until the output is written. Once
+// released they are garbage, so the next garbage collection frees them and
+// has only the live rest to mark. It changes nothing in the output: the
+// bytes are those the writer would produce from the unchanged tree.
+func Release(o *kfn.KubeObject) {
+	itemNodesMu.Lock()
+	defer itemNodesMu.Unlock()
+	e, ok := itemNodes[o]
+	if !ok || !e.prewrite || isPrewritten(e.node) {
+		return
+	}
+	b, err := releaseEncoder.item(e.node)
+	if err != nil {
+		return // stays a tree: the writer reports it
+	}
+	*e.node = yaml.Node{Kind: yaml.ScalarNode, Tag: prewrittenTag, Value: string(b)}
+}
+
+// releaseEncoder's buffers are reused across Release calls (guarded by
+// itemNodesMu).
+var releaseEncoder itemEncoder
+
+// prewrittenTag marks a released item: its Value is the item's bytes as
+// the ResourceList writer writes them.
+const prewrittenTag = "!meshfed.dev/prewritten"
+
+func isPrewritten(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == prewrittenTag
 }
 
 // Meta is an item's identity and metadata, read from its node.

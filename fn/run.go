@@ -60,8 +60,8 @@ func RunWith(p Processor, in io.Reader, out, stderr io.Writer, opts Options) int
 	if results := notObjects(nodes, rw.FunctionConfig); len(results) > 0 {
 		return refuse(results, stderr)
 	}
-	rl, release := NewResourceList(nodes, rw.FunctionConfig, len(opts.Config))
-	defer release()
+	rl, forget := newResourceList(nodes, rw.FunctionConfig, len(opts.Config), writesItemByItem(rw))
+	defer forget()
 	if rw.WrappingKind != kio.ResourceListKind {
 		return runStream(p, rw, rl, stderr, opts)
 	}
@@ -158,15 +158,22 @@ func refuse(results kfn.Results, stderr io.Writer) int {
 
 // NewResourceList wraps the nodes read from a ResourceList as KubeObjects
 // without copying them, and records the node behind each item (ItemNode);
-// release forgets them. extra is room for items the caller will add.
-func NewResourceList(nodes []*yaml.RNode, functionConfig *yaml.RNode, extra int) (rl *kfn.ResourceList, release func()) {
+// forget forgets them. extra is room for items the caller will add.
+// Release leaves these items as they are: the caller writes them.
+func NewResourceList(nodes []*yaml.RNode, functionConfig *yaml.RNode, extra int) (rl *kfn.ResourceList, forget func()) {
+	return newResourceList(nodes, functionConfig, extra, false)
+}
+
+// newResourceList is NewResourceList; prewrite enables Release (only for a
+// run whose writer writes item by item).
+func newResourceList(nodes []*yaml.RNode, functionConfig *yaml.RNode, extra int, prewrite bool) (rl *kfn.ResourceList, forget func()) {
 	rl = &kfn.ResourceList{Items: make(kfn.KubeObjects, 0, len(nodes)+extra), FunctionConfig: kfn.NewEmptyKubeObject()}
 	ynodes := make([]*yaml.Node, 0, len(nodes))
 	for _, n := range nodes {
 		ynodes = append(ynodes, n.YNode())
 		rl.Items = append(rl.Items, kfn.MoveToKubeObject(n))
 	}
-	registerItems(rl.Items, ynodes)
+	registerItems(rl.Items, ynodes, prewrite)
 	read := rl.Items[:len(ynodes)]
 	if functionConfig != nil {
 		// Copied, not moved: the writer echoes the original back.

@@ -25,7 +25,7 @@ import (
 // ByteWriter does on its copies). TestWriteResourceListMatchesKyaml checks
 // the equivalence; anything but a plain ResourceList goes to rw.Write.
 func writeResourceList(rw *kio.ByteReadWriter, nodes []*yaml.RNode) error {
-	if rw.NoWrap || rw.WrappingKind != kio.ResourceListKind || rw.Style != 0 || len(nodes) == 0 {
+	if !writesItemByItem(rw) || len(nodes) == 0 {
 		for _, n := range nodes {
 			if err := ExpandRendered(n.YNode()); err != nil {
 				return err
@@ -34,50 +34,22 @@ func writeResourceList(rw *kio.ByteReadWriter, nodes []*yaml.RNode) error {
 		return rw.Write(nodes)
 	}
 	out := bufio.NewWriterSize(rw.Writer, 64<<10)
-	var buf bytes.Buffer
-	// encode writes the document {key: value} (or, without a value, the
-	// header) into buf; apiVersion and kind keep their place in front.
-	encode := func(kv ...*yaml.Node) error {
-		buf.Reset()
-		doc := &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode, Content: kv}}}
-		e := yaml.NewEncoder(&buf)
-		if err := e.Encode(doc); err != nil {
-			return err
-		}
-		return e.Close()
-	}
-	key := func(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: s} }
-
-	if err := encode(key("apiVersion"), key(rw.WrappingAPIVersion), key("kind"), key(rw.WrappingKind)); err != nil {
+	var enc itemEncoder
+	if err := enc.encode(key("apiVersion"), key(rw.WrappingAPIVersion), key("kind"), key(rw.WrappingKind)); err != nil {
 		return err
 	}
-	out.Write(buf.Bytes())
+	out.Write(enc.buf.Bytes())
 	out.WriteString("items:\n")
-	const itemsPrefix = "items:\n"
-	var fast bytes.Buffer
 	for _, n := range nodes {
-		// Rendered metadata never has an empty annotations mapping.
-		if !isRendered(child(n.YNode(), "metadata")) {
-			if err := yaml.ClearEmptyAnnotations(n); err != nil {
-				return err
-			}
-		}
-		fast.Reset()
-		if appendItem(&fast, n.YNode()) {
-			out.Write(fast.Bytes())
+		if isPrewritten(n.YNode()) {
+			out.WriteString(n.YNode().Value)
 			continue
 		}
-		if err := ExpandRendered(n.YNode()); err != nil {
+		b, err := enc.item(n.YNode())
+		if err != nil {
 			return err
 		}
-		if err := encode(key("items"), &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{n.YNode()}}); err != nil {
-			return err
-		}
-		b := buf.Bytes()
-		if !bytes.HasPrefix(b, []byte(itemsPrefix)) {
-			return fmt.Errorf("internal error: an item encoded as %.40q", b)
-		}
-		out.Write(b[len(itemsPrefix):])
+		out.Write(b)
 	}
 	for _, f := range []struct {
 		name string
@@ -86,10 +58,63 @@ func writeResourceList(rw *kio.ByteReadWriter, nodes []*yaml.RNode) error {
 		if f.node == nil {
 			continue
 		}
-		if err := encode(key(f.name), f.node.YNode()); err != nil {
+		if err := enc.encode(key(f.name), f.node.YNode()); err != nil {
 			return err
 		}
-		out.Write(buf.Bytes())
+		out.Write(enc.buf.Bytes())
 	}
 	return out.Flush()
+}
+
+// writesItemByItem reports whether writeResourceList writes rw's output
+// one item at a time (a plain ResourceList) rather than through rw.Write.
+func writesItemByItem(rw *kio.ByteReadWriter) bool {
+	return !rw.NoWrap && rw.WrappingKind == kio.ResourceListKind && rw.Style == 0
+}
+
+func key(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: s} }
+
+// itemEncoder turns items into the bytes writeResourceList writes for them.
+type itemEncoder struct {
+	buf, fast bytes.Buffer
+}
+
+// encode writes the document {key: value} (or, without a value, the
+// header) into buf; apiVersion and kind keep their place in front.
+func (e *itemEncoder) encode(kv ...*yaml.Node) error {
+	e.buf.Reset()
+	doc := &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode, Content: kv}}}
+	enc := yaml.NewEncoder(&e.buf)
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	return enc.Close()
+}
+
+// item returns the bytes of n as an element of `items:`, valid until the
+// next call. It clears an empty annotations mapping in place, as the
+// ByteWriter does on its copies.
+func (e *itemEncoder) item(n *yaml.Node) ([]byte, error) {
+	const itemsPrefix = "items:\n"
+	// Rendered metadata never has an empty annotations mapping.
+	if !isRendered(child(n, "metadata")) {
+		if err := yaml.ClearEmptyAnnotations(yaml.NewRNode(n)); err != nil {
+			return nil, err
+		}
+	}
+	e.fast.Reset()
+	if appendItem(&e.fast, n) {
+		return e.fast.Bytes(), nil
+	}
+	if err := ExpandRendered(n); err != nil {
+		return nil, err
+	}
+	if err := e.encode(key("items"), &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{n}}); err != nil {
+		return nil, err
+	}
+	b := e.buf.Bytes()
+	if !bytes.HasPrefix(b, []byte(itemsPrefix)) {
+		return nil, fmt.Errorf("internal error: an item encoded as %.40q", b)
+	}
+	return b[len(itemsPrefix):], nil
 }

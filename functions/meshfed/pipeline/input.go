@@ -159,7 +159,9 @@ func readInput(functionConfig *kfn.KubeObject, items kfn.KubeObjects, f *diag.Fi
 			m = in.peers[p]
 			name, namespace = originalName(meta)
 		}
-		readItem(m, o, meta, name, namespace, f)
+		if !readItem(m, o, meta, name, namespace, f) {
+			fn.Release(o) // to be echoed as it is: only its bytes are kept
+		}
 	}
 	if len(in.configs) == 0 && !f.HasErrors() {
 		f.Errorf(nil, "", "no configuration: give a %s or %s as the functionConfig, or among the items annotated %s: \"true\"", v1alpha1.KindMeshExport, v1alpha1.KindMeshImport, fn.LocalConfigAnnotation)
@@ -219,7 +221,9 @@ func decodeConfig(o *kfn.KubeObject, f *diag.Findings) (config, bool) {
 }
 
 // readItem adds one item of a mesh to its model.
-func readItem(m *mesh, o *kfn.KubeObject, meta fn.Meta, name, namespace string, f *diag.Findings) {
+// readItem reads an item into m and reports whether m keeps the item
+// itself (to patch or check it later).
+func readItem(m *mesh, o *kfn.KubeObject, meta fn.Meta, name, namespace string, f *diag.Findings) (kept bool) {
 	ref := diag.RefOfMeta(meta)
 	report := func(errs []fn.FieldError) bool {
 		for _, e := range errs {
@@ -244,16 +248,21 @@ func readItem(m *mesh, o *kfn.KubeObject, meta fn.Meta, name, namespace string, 
 		readFederation(m, o, name, namespace, ref, f)
 		if m.name == "" {
 			m.federationObjects[meta.Kind+"/"+name] = o
+			return true
 		}
 	case m.name != "":
 		// Peers' control planes and policies are not this mesh's to patch.
 	case isControlPlane(o):
 		m.controlPlanes = append(m.controlPlanes, o)
+		return true
 	case meta.Group() == "security.istio.io" && meta.Kind == "AuthorizationPolicy":
 		m.authorizationPolicies = append(m.authorizationPolicies, o)
+		return true
 	case meta.Group() == "" && meta.Kind == "ConfigMap":
 		m.configMaps[federation.ServiceName{Name: name, Namespace: namespace}] = o
+		return true
 	}
+	return false
 }
 
 func readFederation(m *mesh, o *kfn.KubeObject, name, namespace string, ref diag.Ref, f *diag.Findings) {
