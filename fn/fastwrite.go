@@ -1,8 +1,8 @@
 package fn
 
 import (
-	"fmt"
 	"bytes"
+	"fmt"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"

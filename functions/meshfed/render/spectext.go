@@ -6,8 +6,8 @@ import (
 	"strconv"
 
 	"github.com/meshfed/meshfed/fn"
-	networking "istio.io/api/networking/v1alpha3"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	networking "istio.io/api/networking/v1alpha3"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 

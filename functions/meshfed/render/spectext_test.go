@@ -5,9 +5,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	networking "istio.io/api/networking/v1alpha3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	networking "istio.io/api/networking/v1alpha3"
 )
 
 // TestSpecTextMatchesProtoText: the direct renderers write exactly what the
