@@ -5,6 +5,7 @@
 package fn
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -45,23 +46,47 @@ func Run(p Processor, in io.Reader, out, stderr io.Writer) int {
 // Run describes; a plain multi-document stream is handled as stream.go
 // describes.
 func RunWith(p Processor, in io.Reader, out, stderr io.Writer, opts Options) int {
-	rw := &kio.ByteReadWriter{
-		Reader: in,
-		Writer: out,
-		// The orchestrator owns the id annotations: neither add nor strip them.
-		OmitReaderAnnotations: true,
-		KeepReaderAnnotations: true,
-	}
-	nodes, err := rw.Read()
+	input, err := io.ReadAll(in)
 	if err != nil {
-		fmt.Fprintf(stderr, "meshfed: reading stdin (a ResourceList or a YAML stream): %v\n", strings.TrimSpace(err.Error()))
+		fmt.Fprintf(stderr, "meshfed: reading stdin: %v\n", err)
 		return 1
 	}
-	if results := notObjects(nodes, rw.FunctionConfig); len(results) > 0 {
-		return refuse(results, stderr)
+	var rl *kfn.ResourceList
+	var forget func()
+	rw, streamed := (*kio.ByteReadWriter)(nil), false
+	// Configs added from the command line go in front of the items, so
+	// the items cannot be given to an ItemReader before they are.
+	ir, readsItems := p.(ItemReader)
+	readsItems = readsItems && len(opts.Config) == 0
+	if readsItems {
+		rw, rl, forget, streamed = readItemByItem(input, ir.ReadItems)
 	}
-	rl, forget := newResourceList(nodes, rw.FunctionConfig, len(opts.Config), writesItemByItem(rw))
+	if !streamed {
+		rw = &kio.ByteReadWriter{
+			Reader: bytes.NewReader(input),
+			// The orchestrator owns the id annotations: neither add nor strip them.
+			OmitReaderAnnotations: true,
+			KeepReaderAnnotations: true,
+		}
+		nodes, err := rw.Read()
+		if err != nil {
+			fmt.Fprintf(stderr, "meshfed: reading stdin (a ResourceList or a YAML stream): %v\n", strings.TrimSpace(err.Error()))
+			return 1
+		}
+		if results := notObjects(nodes, rw.FunctionConfig); len(results) > 0 {
+			return refuse(results, stderr)
+		}
+		rl, forget = newResourceList(nodes, rw.FunctionConfig, len(opts.Config), writesItemByItem(rw))
+		if readsItems {
+			// A new run: readItemByItem may have given it some items.
+			observe := ir.ReadItems()
+			for _, o := range rl.Items {
+				observe(o)
+			}
+		}
+	}
 	defer forget()
+	rw.Writer = out
 	if rw.WrappingKind != kio.ResourceListKind {
 		return runStream(p, rw, rl, stderr, opts)
 	}

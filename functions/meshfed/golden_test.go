@@ -32,6 +32,10 @@ func TestGolden(t *testing.T) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			input := readCase(t, dir)
 			out, code := runFunction(t, input)
+			// Without comments the input is what kustomize and kpt send
+			// most often, and the edge reads it item by item: runFunction
+			// compares that with reading the whole document.
+			runFunction(t, withoutComments(t, input))
 			wantFile := filepath.Join(dir, "_expected.yaml")
 			if os.Getenv("UPDATE_GOLDEN") != "" {
 				if err := os.WriteFile(wantFile, out, 0o644); err != nil {
@@ -97,9 +101,15 @@ func readCase(t *testing.T, dir string) []byte {
 func runFunction(t *testing.T, input []byte) ([]byte, int) {
 	t.Helper()
 	var out, stderr bytes.Buffer
-	code := fn.Run(fn.ProcessorFunc(pipeline.Process), bytes.NewReader(input), &out, &stderr)
+	code := fn.Run(new(pipeline.Function), bytes.NewReader(input), &out, &stderr)
 	if code == 1 && stderr.Len() == 0 {
 		t.Error("exit code 1 with nothing on stderr: kustomize users would see no reason")
+	}
+	// Reading the whole document first (what any processor gets) must
+	// give the same, byte for byte, as reading item by item.
+	var whole, wholeStderr bytes.Buffer
+	if c := fn.Run(fn.ProcessorFunc(pipeline.Process), bytes.NewReader(input), &whole, &wholeStderr); c != code || whole.String() != out.String() || wholeStderr.String() != stderr.String() {
+		t.Errorf("reading item by item differs from reading the whole document (exit %d vs %d):\n%s\n%s", code, c, diffLines(whole.String(), out.String()), diffLines(wholeStderr.String(), stderr.String()))
 	}
 	return out.Bytes(), code
 }
@@ -192,4 +202,32 @@ func diffLines(want, got string) string {
 		}
 	}
 	return "(no line difference)"
+}
+
+// withoutComments is a ResourceList as kyaml writes it with its comments
+// removed.
+func withoutComments(t *testing.T, rl []byte) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	rw := &kio.ByteReadWriter{Reader: bytes.NewReader(rl), Writer: &out, OmitReaderAnnotations: true, KeepReaderAnnotations: true}
+	nodes, err := rw.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var clear func(n *yaml.Node)
+	clear = func(n *yaml.Node) {
+		n.HeadComment, n.LineComment, n.FootComment = "", "", ""
+		for _, c := range n.Content {
+			clear(c)
+		}
+	}
+	for _, n := range append(nodes, rw.FunctionConfig) {
+		if n != nil {
+			clear(n.YNode())
+		}
+	}
+	if err := rw.Write(nodes); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
 }

@@ -39,7 +39,7 @@ func FuzzRun(f *testing.F) {
 	f.Fuzz(func(t *testing.T, input []byte) {
 		out, stderr, code := runBounded(t, input)
 		if code != 0 && code != 1 {
-			t.Fatalf("exit code %d", code)
+			t.Fatalf("exit code %d: %s", code, stderr)
 		}
 		if len(out) == 0 {
 			// The input could not be read: nothing to write back.
@@ -116,7 +116,15 @@ func runBounded(t *testing.T, input []byte) (out, stderr []byte, code int) {
 	done := make(chan result, 1)
 	go func() {
 		var o, e bytes.Buffer
-		c := fn.Run(fn.ProcessorFunc(pipeline.Process), bytes.NewReader(input), &o, &e)
+		c := fn.Run(new(pipeline.Function), bytes.NewReader(input), &o, &e)
+		// The same without reading item by item (fn.ItemReader): the
+		// output, messages and exit code must not differ.
+		var o2, e2 bytes.Buffer
+		if c2 := fn.Run(fn.ProcessorFunc(pipeline.Process), bytes.NewReader(input), &o2, &e2); c2 != c || o2.String() != o.String() || e2.String() != e.String() {
+			c = -1
+			e.Reset()
+			e.WriteString("reading item by item differs from reading the whole document:\n" + diffLines(o2.String(), o.String()) + "\n" + diffLines(e2.String(), e.String()))
+		}
 		done <- result{o.Bytes(), e.Bytes(), c}
 	}()
 	select {

@@ -94,9 +94,63 @@ func isConfigKind(meta fn.Meta) bool {
 	return meta.Group() == v1alpha1.Group && (meta.Kind == v1alpha1.KindMeshExport || meta.Kind == v1alpha1.KindMeshImport)
 }
 
-// readInput classifies and decodes the items. It never changes them.
-func readInput(functionConfig *kfn.KubeObject, items kfn.KubeObjects, f *diag.Findings) *input {
-	in := &input{local: newMesh(""), peers: map[string]*mesh{}}
+// inputReader classifies and decodes the input: the items one at a time,
+// as the edge parses them (fn.ItemReader), and the configs once all items
+// are in, the
+// functionConfig first: its problems are reported once, and configs given
+// as functionConfig win over items of the same kind and name.
+type inputReader struct {
+	in          *input
+	f           *diag.Findings
+	configItems []*kfn.KubeObject
+	n           int // items read so far
+}
+
+func newInputReader(f *diag.Findings) *inputReader {
+	return &inputReader{in: &input{local: newMesh(""), peers: map[string]*mesh{}}, f: f}
+}
+
+// item reads one item. It never changes it, but releases it (fn.Release)
+// unless the mesh keeps it to patch or check.
+func (r *inputReader) item(o *kfn.KubeObject) {
+	in, f, i := r.in, r.f, r.n
+	r.n++
+	meta := fn.MetaOf(o)
+	// A null or kind-less entry (a stray `-` in the items list) is no
+	// Kubernetes object: echoing it would make the output unreadable
+	// to kpt, so refuse it. Found by FuzzRun.
+	if meta.Kind == "" || meta.APIVersion == "" {
+		f.Errorf(nil, fmt.Sprintf("items[%d]", i), "item %d (counting from 0) has no apiVersion or kind, so it is not a Kubernetes object: complete it or remove it from the package", i)
+		return
+	}
+	if isConfigKind(meta) {
+		r.configItems = append(r.configItems, o)
+		return
+	}
+	if meta.Annotation(render.GeneratedByAnnotation) != "" {
+		return // meshfed's own earlier output: replaced, never read
+	}
+	m := in.local
+	name, namespace := meta.Name, meta.Namespace
+	if p := meta.Annotation(PeerAnnotation); p != "" {
+		if meta.Annotation(fn.LocalConfigAnnotation) != "true" {
+			ref := diag.RefOfMeta(meta)
+			f.Errorf(&ref, "metadata.annotations", "peer item (annotated %s: %s) must also be annotated %s: \"true\": a peer's resources must never be applied to this cluster; add the annotation (with kustomize, in the peer's commonAnnotations)", PeerAnnotation, p, fn.LocalConfigAnnotation)
+			return
+		}
+		if in.peers[p] == nil {
+			in.peers[p] = newMesh(p)
+		}
+		m = in.peers[p]
+		name, namespace = originalName(meta)
+	}
+	if !readItem(m, o, meta, name, namespace, f) {
+		fn.Release(o) // to be echoed as it is: only its bytes are kept
+	}
+}
+
+func (r *inputReader) finish(functionConfig *kfn.KubeObject) *input {
+	in, f := r.in, r.f
 	seenConfig := map[string]bool{}
 	addConfig := func(o *kfn.KubeObject, asItem bool) {
 		ref := diag.RefOf(o)
@@ -104,8 +158,7 @@ func readInput(functionConfig *kfn.KubeObject, items kfn.KubeObjects, f *diag.Fi
 			f.Errorf(&ref, "metadata.annotations", "a %s among the items must be annotated %s: \"true\", or it would be applied to the cluster; add the annotation", o.GetKind(), fn.LocalConfigAnnotation)
 			return
 		}
-		// kpt passes the functionConfig file as an item too: read it once,
-		// so its problems are reported once. The functionConfig comes first.
+		// kpt passes the functionConfig file as an item too: read it once.
 		if seenConfig[o.GetKind()+"/"+o.GetName()] {
 			return
 		}
@@ -128,40 +181,8 @@ func readInput(functionConfig *kfn.KubeObject, items kfn.KubeObjects, f *diag.Fi
 			f.Errorf(&ref, "kind", "functionConfig must be a %s or %s (apiVersion %s), not %s %s; see the README's configuration reference", v1alpha1.KindMeshExport, v1alpha1.KindMeshImport, v1alpha1.APIVersion, functionConfig.GetAPIVersion(), functionConfig.GetKind())
 		}
 	}
-
-	for i, o := range items {
-		meta := fn.MetaOf(o)
-		// A null or kind-less entry (a stray `-` in the items list) is no
-		// Kubernetes object: echoing it would make the output unreadable
-		// to kpt, so refuse it. Found by FuzzRun.
-		if meta.Kind == "" || meta.APIVersion == "" {
-			f.Errorf(nil, fmt.Sprintf("items[%d]", i), "item %d (counting from 0) has no apiVersion or kind, so it is not a Kubernetes object: complete it or remove it from the package", i)
-			continue
-		}
-		if isConfigKind(meta) {
-			addConfig(o, true)
-			continue
-		}
-		if meta.Annotation(render.GeneratedByAnnotation) != "" {
-			continue // meshfed's own earlier output: replaced, never read
-		}
-		m := in.local
-		name, namespace := meta.Name, meta.Namespace
-		if p := meta.Annotation(PeerAnnotation); p != "" {
-			if meta.Annotation(fn.LocalConfigAnnotation) != "true" {
-				ref := diag.RefOfMeta(meta)
-				f.Errorf(&ref, "metadata.annotations", "peer item (annotated %s: %s) must also be annotated %s: \"true\": a peer's resources must never be applied to this cluster; add the annotation (with kustomize, in the peer's commonAnnotations)", PeerAnnotation, p, fn.LocalConfigAnnotation)
-				continue
-			}
-			if in.peers[p] == nil {
-				in.peers[p] = newMesh(p)
-			}
-			m = in.peers[p]
-			name, namespace = originalName(meta)
-		}
-		if !readItem(m, o, meta, name, namespace, f) {
-			fn.Release(o) // to be echoed as it is: only its bytes are kept
-		}
+	for _, o := range r.configItems {
+		addConfig(o, true)
 	}
 	if len(in.configs) == 0 && !f.HasErrors() {
 		f.Errorf(nil, "", "no configuration: give a %s or %s as the functionConfig, or among the items annotated %s: \"true\"", v1alpha1.KindMeshExport, v1alpha1.KindMeshImport, fn.LocalConfigAnnotation)

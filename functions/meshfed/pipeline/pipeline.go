@@ -18,13 +18,38 @@ import (
 
 // Process runs meshfed on a ResourceList. On any error the items are left
 // exactly as they came and only results are added.
-func Process(rl *kfn.ResourceList) {
-	var f diag.Findings
-	items, ok := run(rl.FunctionConfig, rl.Items, &f)
+func Process(rl *kfn.ResourceList) { new(Function).Process(rl) }
+
+// Function is meshfed as an fn.ItemReader: it reads each item as the edge
+// parses it, so that the items it only reads can be released at once.
+type Function struct {
+	f      diag.Findings
+	reader *inputReader // nil until ReadItems
+}
+
+// ReadItems implements fn.ItemReader.
+func (fun *Function) ReadItems() func(*kfn.KubeObject) {
+	fun.f = nil
+	fun.reader = newInputReader(&fun.f)
+	return fun.reader.item
+}
+
+// Process implements fn.Processor.
+func (fun *Function) Process(rl *kfn.ResourceList) {
+	if fun.reader == nil {
+		fun.f = nil
+		fun.reader = newInputReader(&fun.f)
+		for _, o := range rl.Items {
+			fun.reader.item(o)
+		}
+	}
+	in := fun.reader.finish(rl.FunctionConfig)
+	fun.reader = nil
+	items, ok := run(in, rl.Items, &fun.f)
 	if ok {
 		rl.Items = items
 	}
-	rl.Results = append(rl.Results, f.Sorted().Results()...)
+	rl.Results = append(rl.Results, fun.f.Sorted().Results()...)
 }
 
 // generated is the rendered output of one config.
@@ -33,9 +58,8 @@ type generated struct {
 	objs []render.Object
 }
 
-func run(functionConfig *kfn.KubeObject, items kfn.KubeObjects, f *diag.Findings) (kfn.KubeObjects, bool) {
+func run(in *input, items kfn.KubeObjects, f *diag.Findings) (kfn.KubeObjects, bool) {
 	render.ForgetShared()
-	in := readInput(functionConfig, items, f)
 	if f.HasErrors() {
 		return nil, false
 	}

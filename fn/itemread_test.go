@@ -1,0 +1,170 @@
+package fn
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// TestReadItemByItemMatchesKyaml: wherever readItemByItem takes an input,
+// it gives the same items (node for node: kind, style, tag, value,
+// anchor, comments), functionConfig, results and wrapping as kyaml's
+// reader; and it takes the plain ResourceLists kustomize and kpt send
+// (every golden output with its comments removed: block scalars, quoting,
+// results, functionConfig).
+func TestReadItemByItemMatchesKyaml(t *testing.T) {
+	files, _ := filepath.Glob("../functions/meshfed/testdata/*/_expected.yaml")
+	files = append(files, "testdata/writer-tricky.yaml")
+	for _, file := range files {
+		input, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkReadItemByItem(t, file, input) // with comments, it rarely takes them
+		// Without comments, every one of them is plain.
+		if plain := withoutComments(t, input); !checkReadItemByItem(t, file+" without comments", plain) && !strings.Contains(file, "tricky") {
+			t.Errorf("%s: a plain ResourceList without comments was not read item by item", file)
+		}
+	}
+}
+
+// TestReadItemByItemRefuses: inputs it must leave to kyaml's reader.
+func TestReadItemByItemRefuses(t *testing.T) {
+	const head = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"
+	for name, input := range map[string]string{
+		"comment line":          head + "items:\n# c\n- apiVersion: v1\n  kind: A\n",
+		"line comment":          head + "items:\n- apiVersion: v1 # c\n  kind: A\n",
+		"wide sequence":         head + "items:\n  - apiVersion: v1\n    kind: A\n",
+		"flow items":            head + "items: [{apiVersion: v1, kind: A}]\n",
+		"marker in a scalar":    head + "items:\n- apiVersion: v1\n  kind: A\n  data: \"a\n  --- b\"\n",
+		"list as an item":       head + "items:\n- - a\n",
+		"scalar item":           head + "items:\n- x\n",
+		"document marker":       "---\n" + head + "items:\n- apiVersion: v1\n  kind: A\n",
+		"two documents":         head + "items: []\n---\n" + head + "items: []\n",
+		"carriage returns":      strings.ReplaceAll(head+"items:\n- apiVersion: v1\n  kind: A\n", "\n", "\r\n"),
+		"unknown top-level key": head + "extra: 1\nitems:\n- apiVersion: v1\n  kind: A\n",
+		"odd indentation":       head + "items:\n- apiVersion: v1\n kind: A\n",
+		"a List":                "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: A\n",
+		"no items":              head + "functionConfig:\n  apiVersion: v1\n  kind: A\n",
+		"functionConfig a list": head + "items:\n- apiVersion: v1\n  kind: A\nfunctionConfig:\n- a\n",
+		"tab":                   head + "items:\n\t- apiVersion: v1\n",
+	} {
+		if _, _, _, ok := readItemByItem([]byte(input), func() func(*kfn.KubeObject) { return func(*kfn.KubeObject) {} }); ok {
+			t.Errorf("%s: read item by item, but must be left to kyaml's reader:\n%s", name, input)
+		}
+	}
+}
+
+// TestReadItemByItemAliases: the items are read by one decoder, as one
+// stream, so an alias of an anchor in an earlier item resolves as it does
+// in the whole document.
+func TestReadItemByItemAliases(t *testing.T) {
+	input := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: A\n  metadata: &m\n    name: a\n- apiVersion: v1\n  kind: B\n  metadata: *m\n"
+	if !checkReadItemByItem(t, "aliases", []byte(input)) {
+		t.Error("not read item by item")
+	}
+}
+
+func checkReadItemByItem(t *testing.T, file string, input []byte) bool {
+	t.Helper()
+	var observed kfn.KubeObjects
+	rw, rl, forget, ok := readItemByItem(input, func() func(*kfn.KubeObject) {
+		observed = nil
+		return func(o *kfn.KubeObject) { observed = append(observed, o) }
+	})
+	if !ok {
+		return false
+	}
+	defer forget()
+	want := &kio.ByteReadWriter{Reader: bytes.NewReader(input), OmitReaderAnnotations: true, KeepReaderAnnotations: true}
+	nodes, err := want.Read()
+	if err != nil {
+		t.Fatalf("%s: kyaml cannot read what readItemByItem read: %v", file, err)
+	}
+	if len(observed) != len(rl.Items) || len(rl.Items) != len(nodes) {
+		t.Fatalf("%s: %d items observed, %d read, kyaml reads %d", file, len(observed), len(rl.Items), len(nodes))
+	}
+	for i, n := range nodes {
+		if observed[i] != rl.Items[i] {
+			t.Errorf("%s: item %d observed is not the item in the list", file, i)
+		}
+		if d := nodeDiff(ItemNode(rl.Items[i]), n.YNode(), fmt.Sprintf("items[%d]", i)); d != "" {
+			t.Errorf("%s: %s", file, d)
+		}
+	}
+	if rw.WrappingKind != want.WrappingKind || rw.WrappingAPIVersion != want.WrappingAPIVersion {
+		t.Errorf("%s: wrapping %s %s, kyaml %s %s", file, rw.WrappingAPIVersion, rw.WrappingKind, want.WrappingAPIVersion, want.WrappingKind)
+	}
+	for _, f := range []struct {
+		name      string
+		got, want *yaml.RNode
+	}{{"functionConfig", rw.FunctionConfig, want.FunctionConfig}, {"results", rw.Results, want.Results}} {
+		if (f.got == nil) != (f.want == nil) {
+			t.Errorf("%s: %s present = %v, kyaml %v", file, f.name, f.got != nil, f.want != nil)
+		} else if f.got != nil {
+			if d := nodeDiff(f.got.YNode(), f.want.YNode(), f.name); d != "" {
+				t.Errorf("%s: %s", file, d)
+			}
+		}
+	}
+	return true
+}
+
+// nodeDiff compares two trees on everything but their positions.
+func nodeDiff(a, b *yaml.Node, path string) string {
+	switch {
+	case a == nil || b == nil:
+		if a != b {
+			return path + ": one node is missing"
+		}
+		return ""
+	case a.Kind != b.Kind || a.Style != b.Style || a.Tag != b.Tag || a.Value != b.Value || a.Anchor != b.Anchor:
+		return fmt.Sprintf("%s: %v %v %q %q %q, kyaml %v %v %q %q %q", path, a.Kind, a.Style, a.Tag, a.Value, a.Anchor, b.Kind, b.Style, b.Tag, b.Value, b.Anchor)
+	case a.HeadComment != b.HeadComment || a.LineComment != b.LineComment || a.FootComment != b.FootComment:
+		return fmt.Sprintf("%s: comments differ", path)
+	case len(a.Content) != len(b.Content):
+		return fmt.Sprintf("%s: %d children, kyaml %d", path, len(a.Content), len(b.Content))
+	case (a.Alias == nil) != (b.Alias == nil):
+		return path + ": alias differs"
+	}
+	for i := range a.Content {
+		if d := nodeDiff(a.Content[i], b.Content[i], fmt.Sprintf("%s/%d", path, i)); d != "" {
+			return d
+		}
+	}
+	return ""
+}
+
+// withoutComments is input as kyaml writes it with every comment removed.
+func withoutComments(t *testing.T, input []byte) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	rw := &kio.ByteReadWriter{Reader: bytes.NewReader(input), Writer: &out, OmitReaderAnnotations: true, KeepReaderAnnotations: true}
+	nodes, err := rw.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range append(nodes, rw.FunctionConfig, rw.Results) {
+		if n != nil {
+			clearComments(n.YNode())
+		}
+	}
+	if err := rw.Write(nodes); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+func clearComments(n *yaml.Node) {
+	n.HeadComment, n.LineComment, n.FootComment = "", "", ""
+	for _, c := range n.Content {
+		clearComments(c)
+	}
+}
