@@ -204,19 +204,26 @@ func safePlain(s string) bool {
 			return false
 		}
 	}
-	switch strings.ToLower(s) {
-	case "y", "yes", "n", "no", "on", "off", "true", "false", "null":
-		return false // read back as booleans or null by YAML 1.1 readers
+	if len(s) <= 5 {
+		for _, word := range yaml11Words {
+			if strings.EqualFold(s, word) {
+				return false // read back as booleans or null by YAML 1.1 readers
+			}
+		}
 	}
 	return true
 }
 
+var yaml11Words = [...]string{"y", "yes", "n", "no", "on", "off", "true", "false", "null"}
+
 func isIPv4(s string) bool {
-	parts := strings.Split(s, ".")
-	if len(parts) != 4 {
-		return false
-	}
-	for _, p := range parts {
+	for part := 0; part < 4; part++ {
+		p := s
+		if i := strings.IndexByte(s, '.'); i >= 0 && part < 3 {
+			p, s = s[:i], s[i+1:]
+		} else if part < 3 {
+			return false
+		}
 		if !isDigits(p) || len(p) > 3 {
 			return false
 		}

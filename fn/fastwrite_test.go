@@ -64,7 +64,8 @@ func TestAppendItemMatchesEncoder(t *testing.T) {
 	// Strings whose quoting appendItem leaves to the encoder, and strings it
 	// handles itself: either way the result must be the encoder's.
 	for _, s := range []string{"yes", "No", "on", "true", "null", "1.5", "0x10", "-x", ".inf", "a: b", "a:", "a #b",
-		"with space", "multi\nline", "é", "1.2.3.4", "1.2.3", "007", "", "~", "a'b", "key:value", "UPPER_CASE", "x/y.z"} {
+		"with space", "multi\nline", "é", "1.2.3.4", "1.2.3", "007", "", "~", "a'b", "key:value", "UPPER_CASE", "x/y.z",
+		"YES", "Off", "NuLL", "FALSE", "Y", "yess", "nulls", "1.2.3.4.5", "10.0.0.256", "1..2.3", "1.2.3.", "1234.1.1.1", "10.0.0.1"} {
 		item := mapOf(str("k"), str(s))
 		buf.Reset()
 		if appendItem(&buf, item) {

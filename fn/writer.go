@@ -96,8 +96,7 @@ func (e *itemEncoder) encode(kv ...*yaml.Node) error {
 // ByteWriter does on its copies.
 func (e *itemEncoder) item(n *yaml.Node) ([]byte, error) {
 	const itemsPrefix = "items:\n"
-	// Rendered metadata never has an empty annotations mapping.
-	if !isRendered(child(n, "metadata")) {
+	if !nothingToClear(n) {
 		if err := yaml.ClearEmptyAnnotations(yaml.NewRNode(n)); err != nil {
 			return nil, err
 		}
@@ -117,4 +116,40 @@ func (e *itemEncoder) item(n *yaml.Node) ([]byte, error) {
 		return nil, fmt.Errorf("internal error: an item encoded as %.40q", b)
 	}
 	return b[len(itemsPrefix):], nil
+}
+
+// nothingToClear reports whether yaml.ClearEmptyAnnotations would leave n
+// as it is without an error: every metadata has content, the first (the
+// one it looks in) is a mapping, and none of its annotations is empty.
+// Rendered metadata never has empty annotations. Most items pass, and the
+// check costs a fraction of the kyaml filters.
+func nothingToClear(n *yaml.Node) bool {
+	if n.Kind != yaml.MappingNode {
+		return false
+	}
+	var md *yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != "metadata" {
+			continue
+		}
+		v := n.Content[i+1]
+		if md == nil {
+			md = v
+		}
+		if len(v.Content) == 0 && !isRendered(v) {
+			return false
+		}
+	}
+	if md == nil || isRendered(md) {
+		return true
+	}
+	if md.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(md.Content); i += 2 {
+		if md.Content[i].Value == "annotations" && len(md.Content[i+1].Content) == 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
@@ -69,6 +70,39 @@ func TestWriteResourceListMatchesKyaml(t *testing.T) {
 		forget()
 		if got.String() != want.String() {
 			t.Errorf("%s: released items written differently:\n--- kyaml\n%s\n--- released\n%s", file, want, got)
+		}
+	}
+}
+
+// TestNothingToClear: when nothingToClear says so, kyaml's
+// ClearEmptyAnnotations indeed changes nothing and does not fail.
+func TestNothingToClear(t *testing.T) {
+	for _, in := range []string{
+		"kind: A\nmetadata:\n  name: a\n",
+		"kind: A\nmetadata:\n  name: a\n  annotations:\n    k: v\n",
+		"kind: A\nmetadata:\n  name: a\n  annotations: {}\n",
+		"kind: A\nmetadata:\n  name: a\n  annotations: null\n",
+		"kind: A\nmetadata:\n  name: a\n  annotations: x\n",
+		"kind: A\nmetadata:\n  name: a\n  annotations:\n    k: v\n  annotations: {}\n",
+		"kind: A\nmetadata: {}\n",
+		"kind: A\nmetadata: x\n",
+		"kind: A\nmetadata:\n  name: a\nmetadata: {}\n",
+		"kind: A\n",
+		"kind: A\nspec:\n  annotations: {}\n",
+	} {
+		n, err := yaml.Parse(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		skip := nothingToClear(n.YNode())
+		before := n.MustString()
+		err = yaml.ClearEmptyAnnotations(n)
+		changed := err != nil || n.MustString() != before
+		if skip && changed {
+			t.Errorf("nothingToClear, but ClearEmptyAnnotations changed or failed (%v) on:\n%s", err, in)
+		}
+		if !skip && !changed && strings.Contains(in, "metadata") && !strings.Contains(in, "annotations: x") {
+			t.Logf("conservative on:\n%s", in)
 		}
 	}
 }
