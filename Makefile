@@ -83,5 +83,6 @@ FUZZFLAGS = -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 50x
 .PHONY: fuzz
 fuzz:
 	$(GO) test ./functions/meshfed $(FUZZFLAGS) -fuzz '^FuzzRun$$'
+	$(GO) test ./fn $(FUZZFLAGS) -fuzz '^FuzzReadItemByItem$$'
 	$(GO) test ./functions/meshfed/api/v1alpha1 $(FUZZFLAGS) -fuzz '^FuzzDecodeConfig$$'
 	$(GO) test ./functions/meshfed/federation $(FUZZFLAGS) -fuzz '^FuzzRulesAndNames$$'

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
 	"sigs.k8s.io/kustomize/kyaml/kio"
@@ -143,7 +144,7 @@ func nodeDiff(a, b *yaml.Node, path string) string {
 }
 
 // withoutComments is input as kyaml writes it with every comment removed.
-func withoutComments(t *testing.T, input []byte) []byte {
+func withoutComments(t testing.TB, input []byte) []byte {
 	t.Helper()
 	var out bytes.Buffer
 	rw := &kio.ByteReadWriter{Reader: bytes.NewReader(input), Writer: &out, OmitReaderAnnotations: true, KeepReaderAnnotations: true}
@@ -167,4 +168,32 @@ func clearComments(n *yaml.Node) {
 	for _, c := range n.Content {
 		clearComments(c)
 	}
+}
+
+// FuzzReadItemByItem: on any input readItemByItem takes, it reads what
+// kyaml reads, node for node.
+//
+//	go test ./fn -run '^$' -fuzz '^FuzzReadItemByItem$' -fuzztime 20s
+func FuzzReadItemByItem(f *testing.F) {
+	files, _ := filepath.Glob("../functions/meshfed/testdata/*/_expected.yaml")
+	for _, file := range append(files, "testdata/writer-tricky.yaml") {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+		f.Add(withoutComments(f, b))
+	}
+	f.Fuzz(func(t *testing.T, input []byte) {
+		timer := time.AfterFunc(5*time.Second, func() { panic(fmt.Sprintf("hang on %q", input)) })
+		defer timer.Stop()
+		var kyamlErr error
+		if _, kyamlErr = (&kio.ByteReadWriter{Reader: bytes.NewReader(input), OmitReaderAnnotations: true}).Read(); kyamlErr != nil {
+			if _, _, _, ok := readItemByItem(input, func() func(*kfn.KubeObject) { return func(*kfn.KubeObject) {} }); ok {
+				t.Fatalf("read item by item, but kyaml cannot read it: %v", kyamlErr)
+			}
+			return
+		}
+		checkReadItemByItem(t, "fuzz input", input)
+	})
 }

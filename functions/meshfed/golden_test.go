@@ -206,7 +206,7 @@ func diffLines(want, got string) string {
 
 // withoutComments is a ResourceList as kyaml writes it with its comments
 // removed.
-func withoutComments(t *testing.T, rl []byte) []byte {
+func withoutComments(t testing.TB, rl []byte) []byte {
 	t.Helper()
 	var out bytes.Buffer
 	rw := &kio.ByteReadWriter{Reader: bytes.NewReader(rl), Writer: &out, OmitReaderAnnotations: true, KeepReaderAnnotations: true}

@@ -188,7 +188,8 @@ func runSeeds(tb testing.TB) [][]byte {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		seeds = append(seeds, b)
+		// Without comments too: what the edge reads item by item.
+		seeds = append(seeds, b, withoutComments(tb, b))
 	}
 	for _, cluster := range []string{"west", "east"} {
 		var buf bytes.Buffer
