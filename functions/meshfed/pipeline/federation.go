@@ -6,8 +6,8 @@ import (
 
 	"github.com/meshfed/meshfed/functions/meshfed/diag"
 	"github.com/meshfed/meshfed/functions/meshfed/federation"
-	"github.com/meshfed/meshfed/functions/meshfed/render"
 	"github.com/meshfed/meshfed/functions/meshfed/inventory"
+	"github.com/meshfed/meshfed/functions/meshfed/render"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 

@@ -2,7 +2,8 @@ package render
 
 import (
 	"bytes"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/meshfed/meshfed/fn"
@@ -89,7 +90,7 @@ func workloadEntryText(buf *bytes.Buffer, w *networking.WorkloadEntry) bool {
 	ok := stringField(buf, "address: ", w.Address)
 	if len(w.Ports) > 0 {
 		buf.WriteString("ports:\n")
-		keys := sortedKeys(w.Ports)
+		keys := slices.Sorted(maps.Keys(w.Ports))
 		for _, k := range keys {
 			buf.WriteString("  ")
 			if !fn.AppendScalar(buf, yaml.NodeTagString, k) {
@@ -138,7 +139,7 @@ func stringField(buf *bytes.Buffer, key, s string) bool {
 
 // stringMapText writes a map's entries, keys sorted, at indent.
 func stringMapText(buf *bytes.Buffer, m map[string]string, indent int) bool {
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		writeIndent(buf, indent)
 		if !fn.AppendScalar(buf, yaml.NodeTagString, k) {
 			return false
@@ -149,15 +150,6 @@ func stringMapText(buf *bytes.Buffer, m map[string]string, indent int) bool {
 		}
 	}
 	return true
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func scalarLine(buf *bytes.Buffer, s string) bool {
