@@ -57,16 +57,21 @@ type Generated struct {
 // nothing; other generated objects are appended in the given order. This is
 // what the SDK's Upsert does not do: it drops the path annotation.
 func ReplaceOwned(items kfn.KubeObjects, owned func(*kfn.KubeObject) bool, generated []Generated) (kfn.KubeObjects, error) {
-	byID := make(map[ObjectID]*kfn.KubeObject, len(generated))
-	for _, g := range generated {
-		byID[g.ID] = g.Object
-	}
-	placed := make(map[*kfn.KubeObject]bool, len(generated))
+	// The index of generated objects is built at the first owned item: a
+	// first run (no earlier output among the items) needs none.
+	var byID map[ObjectID]*kfn.KubeObject
+	placed := map[*kfn.KubeObject]bool{}
 	out := make(kfn.KubeObjects, 0, len(items)+len(generated))
 	for _, it := range items {
 		if !owned(it) {
 			out = append(out, it)
 			continue
+		}
+		if byID == nil {
+			byID = make(map[ObjectID]*kfn.KubeObject, len(generated))
+			for _, g := range generated {
+				byID[g.ID] = g.Object
+			}
 		}
 		g, ok := byID[IDOf(it)]
 		if !ok || placed[g] {

@@ -177,7 +177,11 @@ func spiffeID(trustDomain, namespace, serviceAccount string) string {
 // renderImport turns a plan into objects.
 func renderImport(plan *importPlan) []render.Object {
 	spec := plan.cfg.imp.Spec
-	var objs []render.Object
+	n := 0
+	for _, pp := range plan.peers {
+		n += 1 + 2*len(pp.entries)
+	}
+	objs := make([]render.Object, 0, n)
 	names := uniqueNames{}
 	for _, pp := range plan.peers {
 		p := pp.peer

@@ -6,7 +6,7 @@ package pipeline
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -124,8 +124,12 @@ func checkImportHosts(plan *importPlan, seen map[string]string, f *diag.Findings
 // emit validates the rendered objects, marks them as meshfed's and turns
 // them into KRM items in a deterministic order.
 func emit(outs []generated, f *diag.Findings) ([]fn.Generated, bool) {
-	var result []fn.Generated
-	owner := map[fn.ObjectID]string{}
+	total := 0
+	for _, g := range outs {
+		total += len(g.objs)
+	}
+	result := make([]fn.Generated, 0, total)
+	owner := make(map[fn.ObjectID]string, total)
 	// What every generated object is stamped with; rendering reads these at
 	// once, so they are reused from object to object.
 	labels := map[string]string{render.ManagedByLabel: render.ManagedByValue}
@@ -157,22 +161,33 @@ func emit(outs []generated, f *diag.Findings) ([]fn.Generated, bool) {
 	return result, !f.HasErrors()
 }
 
-// sortObjects orders objects by apiVersion, kind, namespace and name,
-// comparing fields in place (building a key per comparison made sorting
-// large fleets allocate n log n strings).
+// sortObjects orders objects by apiVersion, kind, namespace and name. It
+// sorts indices and then moves each object once: swapping the objects
+// themselves (a few hundred bytes each) made sorting a large fleet's
+// objects grow faster than their number.
 func sortObjects(objs []render.Object) {
-	sort.SliceStable(objs, func(i, j int) bool {
+	order := make([]int32, len(objs))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(i, j int32) int {
 		a, b := &objs[i], &objs[j]
-		switch {
-		case a.APIVersion != b.APIVersion:
-			return a.APIVersion < b.APIVersion
-		case a.Kind != b.Kind:
-			return a.Kind < b.Kind
-		case a.Namespace != b.Namespace:
-			return a.Namespace < b.Namespace
+		if c := strings.Compare(a.APIVersion, b.APIVersion); c != 0 {
+			return c
 		}
-		return a.Name < b.Name
+		if c := strings.Compare(a.Kind, b.Kind); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
 	})
+	sorted := make([]render.Object, len(objs))
+	for i, j := range order {
+		sorted[i] = objs[j]
+	}
+	copy(objs, sorted)
 }
 
 // summary is the one info result per config: what was generated.
