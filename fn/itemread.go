@@ -125,25 +125,38 @@ type resourceListLayout struct {
 // 0, `items:` alone on its line, each item starting with "- " at column 0
 // and continued by lines indented by two spaces (or empty). It refuses,
 // so that kyaml's reader is used, anything where reading an item on its
-// own could differ from reading it in place: comments, document markers,
-// tabs or carriage returns at line starts, other indentation, and keys
-// other than apiVersion, kind, items, functionConfig and results.
+// own could differ from reading it in place: comments other than those
+// described below, document markers, tabs or carriage returns at line
+// starts, other indentation, and keys other than apiVersion, kind, items,
+// functionConfig and results.
 // (Anchors and aliases need no check: an alias of another item's anchor
 // does not parse on its own, and readItemByItem then gives up.)
 func splitResourceList(input []byte) (resourceListLayout, bool) {
 	var l resourceListLayout
-	if bytes.IndexByte(input, '\r') >= 0 || bytes.Contains(input, []byte(" #")) || bytes.Contains(input, []byte("\t#")) {
+	if bytes.IndexByte(input, '\r') >= 0 {
 		return l, false
 	}
 	rest := make([]byte, 0, 256)
 	section := ""
 	sawItems := false
 	itemStart := -1
-	endItem := func(at int) {
+	// Comments: go-yaml attaches a comment by what surrounds it, so one at
+	// an item's edge can attach differently when the item is a document of
+	// its own. Comments are taken only where the tests show the same
+	// attachment: after "- " directly above the item's first key, at the
+	// end of a line, and on a line of their own inside an item with more
+	// of the item below and no empty line above. kyaml's writer puts an
+	// item's head comment after "- ".
+	lastComment, lastBlank, dashComment := false, false, false
+	endItem := func(at int) bool {
 		if itemStart >= 0 {
+			if lastComment || dashComment {
+				return false // a foot comment, or an item of nothing but a comment
+			}
 			l.items = append(l.items, [2]int{itemStart, at})
 			itemStart = -1
 		}
+		return true
 	}
 	for pos := 0; pos < len(input); {
 		end := bytes.IndexByte(input[pos:], '\n')
@@ -154,11 +167,16 @@ func splitResourceList(input []byte) (resourceListLayout, bool) {
 		}
 		line := input[pos:end]
 		switch {
-		case len(line) == 0 || line[0] == '\n':
+		case len(bytes.TrimLeft(line, " ")) == 0 || bytes.TrimLeft(line, " ")[0] == '\n':
 			// An empty line belongs to what it is in (a block scalar).
 			if section != "items" {
 				rest = append(rest, line...)
+				break
 			}
+			if dashComment {
+				return l, false
+			}
+			lastBlank = true
 		case line[0] == '#', line[0] == '\t', bytes.HasPrefix(line, []byte("---")), bytes.HasPrefix(line, []byte("...")):
 			return l, false
 		case line[0] == ' ':
@@ -168,9 +186,14 @@ func splitResourceList(input []byte) (resourceListLayout, bool) {
 				if itemStart < 0 || !bytes.HasPrefix(line, []byte("  ")) || looksLikeMarker(line[2:]) {
 					return l, false
 				}
+				isComment := bytes.TrimLeft(line, " ")[0] == '#'
+				if isComment && (lastBlank || dashComment) {
+					return l, false
+				}
+				lastComment, lastBlank, dashComment = isComment, false, false
 				break
 			}
-			if section == "" {
+			if section == "" || bytes.TrimLeft(line, " ")[0] == '#' {
 				return l, false
 			}
 			rest = append(rest, line...)
@@ -181,13 +204,15 @@ func splitResourceList(input []byte) (resourceListLayout, bool) {
 			}
 			rest = append(rest, line...)
 		case line[0] == '-':
-			if !bytes.HasPrefix(line, []byte("- ")) || len(line) < 3 || !isKeyStart(line[2]) {
+			if !bytes.HasPrefix(line, []byte("- ")) || len(line) < 3 || !isKeyStart(line[2]) && line[2] != '#' || !endItem(pos) {
 				return l, false
 			}
-			endItem(pos)
 			itemStart = pos
+			dashComment, lastComment, lastBlank = line[2] == '#', false, false
 		default:
-			endItem(pos)
+			if !endItem(pos) {
+				return l, false
+			}
 			key, _, _ := strings.Cut(string(line), ":")
 			switch key {
 			case "items":
@@ -205,7 +230,9 @@ func splitResourceList(input []byte) (resourceListLayout, bool) {
 		}
 		pos = end
 	}
-	endItem(len(input))
+	if !endItem(len(input)) {
+		return l, false
+	}
 	if !sawItems || len(rest) > 0 && rest[len(rest)-1] != '\n' {
 		rest = append(rest, '\n')
 	}

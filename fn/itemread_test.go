@@ -41,7 +41,6 @@ func TestReadItemByItemRefuses(t *testing.T) {
 	const head = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"
 	for name, input := range map[string]string{
 		"comment line":          head + "items:\n# c\n- apiVersion: v1\n  kind: A\n",
-		"line comment":          head + "items:\n- apiVersion: v1 # c\n  kind: A\n",
 		"wide sequence":         head + "items:\n  - apiVersion: v1\n    kind: A\n",
 		"flow items":            head + "items: [{apiVersion: v1, kind: A}]\n",
 		"marker in a scalar":    head + "items:\n- apiVersion: v1\n  kind: A\n  data: \"a\n  --- b\"\n",
@@ -59,6 +58,49 @@ func TestReadItemByItemRefuses(t *testing.T) {
 	} {
 		if _, _, _, ok := readItemByItem([]byte(input), func() func(*kfn.KubeObject) { return func(*kfn.KubeObject) {} }); ok {
 			t.Errorf("%s: read item by item, but must be left to kyaml's reader:\n%s", name, input)
+		}
+	}
+}
+
+// TestReadItemByItemComments: the comments kyaml's writer puts in items
+// (after "- ", at the end of a line, on their own line above a key) are
+// read as kyaml reads them; comments at an item's edge, where go-yaml
+// attaches them differently in an item of its own, send the input to
+// kyaml's reader.
+func TestReadItemByItemComments(t *testing.T) {
+	tricky, err := os.ReadFile("testdata/writer-tricky.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, line := range strings.SplitAfter(string(tricky), "\n") {
+		if !strings.HasPrefix(line, "#") {
+			kept = append(kept, line)
+		}
+	}
+	const head = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"
+	for name, input := range map[string]string{
+		"line comment":                head + "items:\n- apiVersion: v1 # c\n  kind: A\n",
+		"head comment after the dash": head + "items:\n- # about A\n  apiVersion: v1\n  kind: A\n- # about B\n  apiVersion: v1\n  kind: B\n",
+		"comment lines inside":        head + "items:\n- apiVersion: v1\n  # before kind\n  kind: A\n  data:\n    # inside\n    k: v\n    # between\n    l: w\n- apiVersion: v1\n  kind: B\n",
+		"trailing comments elsewhere": head + "items:\n- apiVersion: v1\n  kind: B\nfunctionConfig:\n  kind: C # trailing\n",
+	} {
+		if !checkReadItemByItem(t, name, []byte(input)) {
+			t.Errorf("%s: not read item by item", name)
+		}
+	}
+	// Where go-yaml attaches a comment differently in an item of its own.
+	for name, input := range map[string]string{
+		"tricky without column-0 comments": strings.Join(kept, ""),
+		"empty line after the dash":        head + "items:\n- # about B\n\n  apiVersion: v1\n  kind: B\n",
+		"foot comment then next item":      head + "items:\n- apiVersion: v1\n  kind: A\n  spec:\n    x: 1\n  # foot of A\n- apiVersion: v1\n  kind: B\n",
+		"foot comment at the end":          head + "items:\n- apiVersion: v1\n  kind: A\n  # last\n",
+		"comment after an empty line":      head + "items:\n- apiVersion: v1\n\n  # c\n  kind: A\n",
+		"comment line in functionConfig":   head + "items:\n- apiVersion: v1\n  kind: A\nfunctionConfig:\n  # fc\n  kind: C\n",
+		"only a comment":                   head + "items:\n- # nothing\n- apiVersion: v1\n  kind: A\n",
+	} {
+		if _, _, _, ok := readItemByItem([]byte(input), func() func(*kfn.KubeObject) { return func(*kfn.KubeObject) {} }); ok {
+			t.Errorf("%s: read item by item, but must be left to kyaml's reader", name)
 		}
 	}
 }

@@ -69,6 +69,7 @@ func RunWith(p Processor, in io.Reader, out, stderr io.Writer, opts Options) int
 			KeepReaderAnnotations: true,
 		}
 		nodes, err := rw.Read()
+		rw.Reader = nil // let the input's bytes go
 		if err != nil {
 			fmt.Fprintf(stderr, "meshfed: reading stdin (a ResourceList or a YAML stream): %v\n", strings.TrimSpace(err.Error()))
 			return 1
