@@ -190,6 +190,12 @@ func splitResourceList(input []byte) (resourceListLayout, bool) {
 				if isComment && (lastBlank || dashComment) {
 					return l, false
 				}
+				if dashComment && line[2] == ' ' {
+					// The first key sets the item's indentation: it must be
+					// where a key after "- " would be. Found by
+					// FuzzReadItemByItem.
+					return l, false
+				}
 				lastComment, lastBlank, dashComment = isComment, false, false
 				break
 			}

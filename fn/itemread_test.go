@@ -98,6 +98,7 @@ func TestReadItemByItemComments(t *testing.T) {
 		"comment after an empty line":      head + "items:\n- apiVersion: v1\n\n  # c\n  kind: A\n",
 		"comment line in functionConfig":   head + "items:\n- apiVersion: v1\n  kind: A\nfunctionConfig:\n  # fc\n  kind: C\n",
 		"only a comment":                   head + "items:\n- # nothing\n- apiVersion: v1\n  kind: A\n",
+		"first key indented further":       head + "items:\n- # c\n   apiVersion: v1\n  kind: A\n", // found by FuzzReadItemByItem
 	} {
 		if _, _, _, ok := readItemByItem([]byte(input), func() func(*kfn.KubeObject) { return func(*kfn.KubeObject) {} }); ok {
 			t.Errorf("%s: read item by item, but must be left to kyaml's reader", name)
