@@ -37,7 +37,9 @@ func (f ProcessorFunc) Process(rl *kfn.ResourceList) { f(rl) }
 // It does what the SDK's fn.Execute does (kyaml's ByteReadWriter, keeping
 // the orchestrator's annotations and the item order) without its two extra
 // serialise-and-parse round trips per item, and it accepts a ResourceList
-// without a functionConfig, since meshfed's configs may be items.
+// without a functionConfig, since meshfed's configs may be items. When p is
+// an ItemReader, a plain ResourceList is parsed item by item instead of as
+// one document (itemread.go), with the same result.
 func Run(p Processor, in io.Reader, out, stderr io.Writer) int {
 	return RunWith(p, in, out, stderr, Options{})
 }
