@@ -53,40 +53,9 @@ func RunWith(p Processor, in io.Reader, out, stderr io.Writer, opts Options) int
 		fmt.Fprintf(stderr, "meshfed: reading stdin: %v\n", err)
 		return 1
 	}
-	var rl *kfn.ResourceList
-	var forget func()
-	rw, streamed := (*kio.ByteReadWriter)(nil), false
-	// Configs added from the command line go in front of the items, so
-	// the items cannot be given to an ItemReader before they are.
-	ir, readsItems := p.(ItemReader)
-	readsItems = readsItems && len(opts.Config) == 0
-	if readsItems {
-		rw, rl, forget, streamed = readItemByItem(input, ir.ReadItems)
-	}
-	if !streamed {
-		rw = &kio.ByteReadWriter{
-			Reader: bytes.NewReader(input),
-			// The orchestrator owns the id annotations: neither add nor strip them.
-			OmitReaderAnnotations: true,
-			KeepReaderAnnotations: true,
-		}
-		nodes, err := rw.Read()
-		rw.Reader = nil // let the input's bytes go
-		if err != nil {
-			fmt.Fprintf(stderr, "meshfed: reading stdin (a ResourceList or a YAML stream): %v\n", strings.TrimSpace(err.Error()))
-			return 1
-		}
-		if results := notObjects(nodes, rw.FunctionConfig); len(results) > 0 {
-			return refuse(results, stderr)
-		}
-		rl, forget = newResourceList(nodes, rw.FunctionConfig, len(opts.Config), writesItemByItem(rw))
-		if readsItems {
-			// A new run: readItemByItem may have given it some items.
-			observe := ir.ReadItems()
-			for _, o := range rl.Items {
-				observe(o)
-			}
-		}
+	rw, rl, forget, code := read(input, p, opts, stderr)
+	if code != 0 {
+		return code
 	}
 	defer forget()
 	rw.Writer = out
@@ -101,6 +70,45 @@ func RunWith(p Processor, in io.Reader, out, stderr io.Writer, opts Options) int
 		return 1
 	}
 	return ReportToStderr(rl.Results, stderr)
+}
+
+// read parses input: item by item when p is an ItemReader and the input is
+// a plain ResourceList (itemread.go), else as one document with kyaml's
+// reader. A non-zero code means the input was refused (reported on stderr).
+func read(input []byte, p Processor, opts Options, stderr io.Writer) (rw *kio.ByteReadWriter, rl *kfn.ResourceList, forget func(), code int) {
+	// Configs added from the command line go in front of the items, so
+	// the items cannot be given to an ItemReader before they are.
+	ir, readsItems := p.(ItemReader)
+	readsItems = readsItems && len(opts.Config) == 0
+	if readsItems {
+		if rw, rl, forget, ok := readItemByItem(input, ir.ReadItems); ok {
+			return rw, rl, forget, 0
+		}
+	}
+	rw = &kio.ByteReadWriter{
+		Reader: bytes.NewReader(input),
+		// The orchestrator owns the id annotations: neither add nor strip them.
+		OmitReaderAnnotations: true,
+		KeepReaderAnnotations: true,
+	}
+	nodes, err := rw.Read()
+	rw.Reader = nil // let the input's bytes go
+	if err != nil {
+		fmt.Fprintf(stderr, "meshfed: reading stdin (a ResourceList or a YAML stream): %v\n", strings.TrimSpace(err.Error()))
+		return nil, nil, nil, 1
+	}
+	if results := notObjects(nodes, rw.FunctionConfig); len(results) > 0 {
+		return nil, nil, nil, refuse(results, stderr)
+	}
+	rl, forget = newResourceList(nodes, rw.FunctionConfig, len(opts.Config), writesItemByItem(rw))
+	if readsItems {
+		// A new run: readItemByItem may have given it some items.
+		observe := ir.ReadItems()
+		for _, o := range rl.Items {
+			observe(o)
+		}
+	}
+	return rw, rl, forget, 0
 }
 
 func write(rw *kio.ByteReadWriter, rl *kfn.ResourceList) error {
