@@ -80,6 +80,9 @@ type input struct {
 	local   *mesh
 	peers   map[string]*mesh
 	configs []config
+	// generatedBy: meshfed's earlier output among the items, and the
+	// config that generated each (meshfed.dev/generated-by).
+	generatedBy map[*kfn.KubeObject]string
 }
 
 // peer returns the peer mesh of that name, empty when no item mentions it.
@@ -107,7 +110,7 @@ type inputReader struct {
 }
 
 func newInputReader(f *diag.Findings) *inputReader {
-	return &inputReader{in: &input{local: newMesh(""), peers: map[string]*mesh{}}, f: f}
+	return &inputReader{in: &input{local: newMesh(""), peers: map[string]*mesh{}, generatedBy: map[*kfn.KubeObject]string{}}, f: f}
 }
 
 // item reads one item. It never changes it, but releases it (fn.Release)
@@ -127,7 +130,8 @@ func (r *inputReader) item(o *kfn.KubeObject) {
 		r.configItems = append(r.configItems, o)
 		return
 	}
-	if meta.Annotation(render.GeneratedByAnnotation) != "" {
+	if by := meta.Annotation(render.GeneratedByAnnotation); by != "" {
+		in.generatedBy[o] = by
 		return // meshfed's own earlier output: replaced, never read
 	}
 	m := in.local

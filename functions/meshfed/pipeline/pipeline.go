@@ -95,7 +95,7 @@ func run(in *input, items kfn.KubeObjects, f *diag.Findings) (kfn.KubeObjects, b
 		owners[g.cfg.key()] = true
 		f.Infof(&g.cfg.ref, "", "%s", summary(g))
 	}
-	owned := func(o *kfn.KubeObject) bool { return owners[fn.MetaOf(o).Annotation(render.GeneratedByAnnotation)] }
+	owned := func(o *kfn.KubeObject) bool { return owners[in.generatedBy[o]] }
 	out, err := fn.ReplaceOwned(items, owned, objs)
 	if err != nil {
 		f.Errorf(nil, "", "replacing meshfed's earlier output: %v; this is a meshfed bug, please report it with your input", err)
