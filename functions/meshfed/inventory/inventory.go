@@ -147,7 +147,13 @@ func (inv *Inventory) Selected(namespace string, selector map[string]string) []*
 			out = append(out, w)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Ref.Kind+"/"+out[i].Ref.Name < out[j].Ref.Kind+"/"+out[j].Ref.Name })
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i].Ref, out[j].Ref
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return a.Name < b.Name
+	})
 	return out
 }
 
@@ -186,8 +192,10 @@ func (inv *Inventory) TargetPort(s *Service, p Port) (port int32, ok bool) {
 	case p.TargetName == "":
 		return p.Number, true
 	}
-	if n, err := strconv.Atoi(p.TargetName); err == nil {
-		return int32(n), true
+	if isNumber(p.TargetName) { // a numeric string (no error to allocate for a name)
+		if n, err := strconv.Atoi(p.TargetName); err == nil {
+			return int32(n), true
+		}
 	}
 	var found int32
 	for _, w := range inv.Backends(s) {
@@ -217,4 +225,20 @@ func (inv *Inventory) Identities() []string {
 // HasIdentity reports whether some workload runs as namespace/serviceAccount.
 func (inv *Inventory) HasIdentity(namespace, serviceAccount string) bool {
 	return inv.identities[namespace+"/"+serviceAccount]
+}
+
+// isNumber: what strconv.Atoi may accept (digits, an optional sign).
+func isNumber(s string) bool {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
