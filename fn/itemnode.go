@@ -102,18 +102,23 @@ func isPrewritten(n *yaml.Node) bool {
 type Meta struct {
 	APIVersion, Kind, Name, Namespace string
 	labels, annotations               *yaml.Node
+	node                              *yaml.Node
 }
 
 // MetaOf reads o's identity and metadata without allocating per field.
 func MetaOf(o *kfn.KubeObject) Meta {
 	n := ItemNode(o)
-	m := Meta{APIVersion: scalarAt(n, "apiVersion"), Kind: scalarAt(n, "kind")}
+	m := Meta{APIVersion: scalarAt(n, "apiVersion"), Kind: scalarAt(n, "kind"), node: n}
 	if md := child(n, "metadata"); md != nil {
 		m.Name, m.Namespace = scalarAt(md, "name"), scalarAt(md, "namespace")
 		m.labels, m.annotations = child(md, "labels"), child(md, "annotations")
 	}
 	return m
 }
+
+// Node is the whole item's node (ItemNode), to read further fields
+// without looking the item up again.
+func (m Meta) Node() *yaml.Node { return m.node }
 
 // Group is the API group of the item's apiVersion ("" for the core group).
 func (m Meta) Group() string {

@@ -21,7 +21,7 @@ func object(t *testing.T, s string) *kfn.KubeObject {
 func service(t *testing.T, s string) *Service {
 	t.Helper()
 	o := object(t, s)
-	svc, errs := ParseService(o, o.GetName())
+	svc, errs := ParseService(fn.MetaOf(o), o.GetName())
 	if len(errs) > 0 {
 		t.Fatalf("ParseService: %v", errs)
 	}
@@ -30,7 +30,7 @@ func service(t *testing.T, s string) *Service {
 
 func workload(t *testing.T, s string) *Workload {
 	t.Helper()
-	w, errs := ParseWorkload(object(t, s))
+	w, errs := ParseWorkload(fn.MetaOf(object(t, s)))
 	if len(errs) > 0 {
 		t.Fatalf("ParseWorkload: %v", errs)
 	}
@@ -107,7 +107,7 @@ func TestParseServiceErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			o := object(t, tc.yaml)
-			_, errs := ParseService(o, "s")
+			_, errs := ParseService(fn.MetaOf(o), "s")
 			var paths []string
 			for _, e := range errs {
 				paths = append(paths, e.Path)
@@ -136,7 +136,7 @@ func TestParseWorkloadKinds(t *testing.T) {
 			if !IsWorkload(fn.MetaOf(o)) {
 				t.Fatal("not recognised as a workload")
 			}
-			w, errs := ParseWorkload(o)
+			w, errs := ParseWorkload(fn.MetaOf(o))
 			if len(errs) > 0 {
 				t.Fatal(errs)
 			}
@@ -187,7 +187,7 @@ func TestServicesSortedAndDuplicates(t *testing.T) {
 
 func TestParseServiceWithoutName(t *testing.T) {
 	o := object(t, "apiVersion: v1\nkind: Service\nmetadata: {namespace: a}\nspec: {}\n")
-	if _, errs := ParseService(o, ""); len(errs) == 0 || errs[0].Path != "metadata.name" {
+	if _, errs := ParseService(fn.MetaOf(o), ""); len(errs) == 0 || errs[0].Path != "metadata.name" {
 		t.Errorf("errors %v, want one on metadata.name", errs)
 	}
 }

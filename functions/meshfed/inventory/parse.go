@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
 	"github.com/meshfed/meshfed/fn"
 	"github.com/meshfed/meshfed/functions/meshfed/diag"
 	"github.com/meshfed/meshfed/functions/meshfed/federation"
@@ -159,11 +158,11 @@ func joinFields(path string, fields []string) string {
 	return path + "." + f
 }
 
-// ParseService reads a Service; name is its name in its own mesh (which
-// differs from metadata.name when kustomize added a prefix).
-func ParseService(o *kfn.KubeObject, name string) (*Service, []fn.FieldError) {
+// ParseService reads a Service, given its metadata (fn.MetaOf); name is its
+// name in its own mesh (which differs from metadata.name when kustomize
+// added a prefix).
+func ParseService(meta fn.Meta, name string) (*Service, []fn.FieldError) {
 	var r fieldReader
-	meta := fn.MetaOf(o)
 	s := &Service{
 		ServiceName: federation.ServiceName{Name: name, Namespace: meta.Namespace},
 		Labels:      meta.Labels(),
@@ -176,7 +175,7 @@ func ParseService(o *kfn.KubeObject, name string) (*Service, []fn.FieldError) {
 	if s.Namespace == "" {
 		r.errs = append(r.errs, fn.FieldError{Path: "metadata.namespace", Message: "is required: meshfed matches Services by namespace; set the namespace the Service is deployed to"})
 	}
-	n := fn.ItemNode(o)
+	n := meta.Node()
 	s.Type = r.str(n, "", "spec", "type")
 	s.Selector = r.stringMap(n, "", "spec", "selector")
 	for i, p := range r.slice(n, "", "spec", "ports") {
@@ -200,14 +199,14 @@ func ParseService(o *kfn.KubeObject, name string) (*Service, []fn.FieldError) {
 	return s, r.errs
 }
 
-// ParseWorkload reads the pod template of a workload.
-func ParseWorkload(o *kfn.KubeObject) (*Workload, []fn.FieldError) {
+// ParseWorkload reads the pod template of a workload, given its metadata
+// (fn.MetaOf).
+func ParseWorkload(meta fn.Meta) (*Workload, []fn.FieldError) {
 	var r fieldReader
-	meta := fn.MetaOf(o)
 	w := &Workload{Namespace: meta.Namespace, Ref: diag.RefOfMeta(meta), ContainerPorts: map[string]int32{}, ServiceAccount: "default"}
 	tmplPath := podTemplatePaths[groupKind(meta)]
 	path := strings.Join(tmplPath, ".")
-	pod := fn.ItemNode(o)
+	pod := meta.Node()
 	if len(tmplPath) > 0 {
 		t, wrong := lookup(pod, tmplPath...)
 		switch {

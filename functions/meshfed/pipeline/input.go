@@ -258,13 +258,13 @@ func readItem(m *mesh, o *kfn.KubeObject, meta fn.Meta, name, namespace string, 
 	}
 	switch {
 	case inventory.IsService(meta):
-		s, errs := inventory.ParseService(o, name)
+		s, errs := inventory.ParseService(meta, name)
 		s.Namespace = namespace
 		if report(errs) && !m.inv.AddService(s) {
 			f.Errorf(&ref, "metadata.name", "Service %s appears twice in %s: remove one", s.ServiceName, m.describe())
 		}
 	case inventory.IsWorkload(meta):
-		w, errs := inventory.ParseWorkload(o)
+		w, errs := inventory.ParseWorkload(meta)
 		w.Namespace = namespace
 		if report(errs) {
 			m.inv.AddWorkload(w)
