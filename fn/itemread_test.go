@@ -56,7 +56,7 @@ func TestReadItemByItemRefuses(t *testing.T) {
 		"functionConfig a list": head + "items:\n- apiVersion: v1\n  kind: A\nfunctionConfig:\n- a\n",
 		"tab":                   head + "items:\n\t- apiVersion: v1\n",
 	} {
-		if _, _, _, ok := readItemByItem([]byte(input), func() func(*kfn.KubeObject) { return func(*kfn.KubeObject) {} }); ok {
+		if takesItemByItem([]byte(input)) {
 			t.Errorf("%s: read item by item, but must be left to kyaml's reader:\n%s", name, input)
 		}
 	}
@@ -100,7 +100,7 @@ func TestReadItemByItemComments(t *testing.T) {
 		"only a comment":                   head + "items:\n- # nothing\n- apiVersion: v1\n  kind: A\n",
 		"first key indented further":       head + "items:\n- # c\n   apiVersion: v1\n  kind: A\n", // found by FuzzReadItemByItem
 	} {
-		if _, _, _, ok := readItemByItem([]byte(input), func() func(*kfn.KubeObject) { return func(*kfn.KubeObject) {} }); ok {
+		if takesItemByItem([]byte(input)) {
 			t.Errorf("%s: read item by item, but must be left to kyaml's reader", name)
 		}
 	}
@@ -114,6 +114,15 @@ func TestReadItemByItemAliases(t *testing.T) {
 	if !checkReadItemByItem(t, "aliases", []byte(input)) {
 		t.Error("not read item by item")
 	}
+}
+
+// takesItemByItem reports whether readItemByItem reads input.
+func takesItemByItem(input []byte) bool {
+	_, _, forget, ok := readItemByItem(input, func() func(*kfn.KubeObject) { return func(*kfn.KubeObject) {} })
+	if ok {
+		forget()
+	}
+	return ok
 }
 
 func checkReadItemByItem(t *testing.T, file string, input []byte) bool {
@@ -232,7 +241,7 @@ func FuzzReadItemByItem(f *testing.F) {
 		defer timer.Stop()
 		var kyamlErr error
 		if _, kyamlErr = (&kio.ByteReadWriter{Reader: bytes.NewReader(input), OmitReaderAnnotations: true}).Read(); kyamlErr != nil {
-			if _, _, _, ok := readItemByItem(input, func() func(*kfn.KubeObject) { return func(*kfn.KubeObject) {} }); ok {
+			if takesItemByItem(input) {
 				t.Fatalf("read item by item, but kyaml cannot read it: %v", kyamlErr)
 			}
 			return

@@ -7,6 +7,7 @@ package inventory
 import (
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/meshfed/meshfed/functions/meshfed/diag"
 	"github.com/meshfed/meshfed/functions/meshfed/federation"
@@ -192,7 +193,9 @@ func (inv *Inventory) TargetPort(s *Service, p Port) (port int32, ok bool) {
 	case p.TargetName == "":
 		return p.Number, true
 	}
-	if isNumber(p.TargetName) { // a numeric string (no error to allocate for a name)
+	// Only a string of digits (and sign) can be a number: a name need not
+	// allocate Atoi's error.
+	if strings.Trim(p.TargetName, "+-0123456789") == "" {
 		if n, err := strconv.Atoi(p.TargetName); err == nil {
 			return int32(n), true
 		}
@@ -225,20 +228,4 @@ func (inv *Inventory) Identities() []string {
 // HasIdentity reports whether some workload runs as namespace/serviceAccount.
 func (inv *Inventory) HasIdentity(namespace, serviceAccount string) bool {
 	return inv.identities[namespace+"/"+serviceAccount]
-}
-
-// isNumber: what strconv.Atoi may accept (digits, an optional sign).
-func isNumber(s string) bool {
-	if s != "" && (s[0] == '+' || s[0] == '-') {
-		s = s[1:]
-	}
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
