@@ -5,6 +5,7 @@
 package inventory
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -58,8 +59,12 @@ type Workload struct {
 // Inventory indexes one mesh's Services and workloads.
 type Inventory struct {
 	services map[federation.ServiceName]*Service
-	sorted   []*Service
-	dirty    bool
+	// added are the Services in the order they were added: input usually
+	// comes in some order already, and sorting a copy of it is then close
+	// to linear where sorting the map's random order is not.
+	added  []*Service
+	sorted []*Service
+	dirty  bool
 	// byLabel indexes workloads by namespace and one pod label, so that
 	// finding the pods behind a Service does not scan every workload.
 	byLabel map[nsLabel][]*Workload
@@ -81,6 +86,7 @@ func (inv *Inventory) AddService(s *Service) bool {
 		return false
 	}
 	inv.services[s.ServiceName] = s
+	inv.added = append(inv.added, s)
 	inv.dirty = true
 	return true
 }
@@ -104,16 +110,12 @@ func (inv *Inventory) Service(n federation.ServiceName) (*Service, bool) {
 // results never depend on the order of the input items.
 func (inv *Inventory) Services() []*Service {
 	if inv.dirty {
-		inv.sorted = inv.sorted[:0]
-		for _, s := range inv.services {
-			inv.sorted = append(inv.sorted, s)
-		}
-		sort.Slice(inv.sorted, func(i, j int) bool {
-			a, b := inv.sorted[i], inv.sorted[j]
-			if a.Namespace != b.Namespace {
-				return a.Namespace < b.Namespace
+		inv.sorted = append(inv.sorted[:0], inv.added...)
+		slices.SortFunc(inv.sorted, func(a, b *Service) int {
+			if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
+				return c
 			}
-			return a.Name < b.Name
+			return strings.Compare(a.Name, b.Name)
 		})
 		inv.dirty = false
 	}

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/meshfed/meshfed/functions/meshfed/api/v1alpha1"
@@ -28,6 +29,9 @@ type exposure struct {
 type exportPlan struct {
 	cfg       config
 	exposures map[string]*exposure
+	// hosts are the keys of exposures in the order they were exposed
+	// (the Services' order): sorting them is then close to linear.
+	hosts []string
 	// peers are the peer names this config exports to (given or defaulted).
 	peers []string
 	// exportedTo records which peers each Service is exported to by rules.
@@ -38,7 +42,10 @@ type exportPlan struct {
 // behind it.
 func resolveExport(in *input, c config, f *diag.Findings) *exportPlan {
 	spec := c.export.Spec
-	plan := &exportPlan{cfg: c, exposures: map[string]*exposure{}, exportedTo: map[federation.ServiceName]map[string]bool{}}
+	// Sized for every Service: a fleet's maps would otherwise be rehashed
+	// as they grow, which cost more the larger the fleet.
+	n := len(in.local.inv.Services())
+	plan := &exportPlan{cfg: c, exposures: make(map[string]*exposure, n), exportedTo: make(map[federation.ServiceName]map[string]bool, n)}
 	peers := spec.Peers
 	if len(peers) == 0 {
 		for _, name := range sortedKeys(in.local.exportSets) {
@@ -145,6 +152,7 @@ func (plan *exportPlan) expose(m *mesh, host string, svc *inventory.Service, via
 		}
 	}
 	plan.exposures[host] = e
+	plan.hosts = append(plan.hosts, host)
 }
 
 // realServiceOf returns the Service whose own Kubernetes hostname host is.
@@ -217,11 +225,12 @@ func renderExport(plan *exportPlan) []render.Object {
 	}
 	gw := spec.Gateway
 	objs := []render.Object{render.EastWestGateway(meta(gw.Namespace, gw.Name), spec.Network, gw.Port)}
-	hosts := sortedKeys(plan.exposures)
+	hosts := slices.Clone(plan.hosts)
+	slices.Sort(hosts)
 	if len(hosts) > 0 {
 		objs = append(objs, render.ExposedHostsGateway(meta(gw.Namespace, render.Name(gw.Name+"-exposed-hosts")), gw.Name, gw.Port, hosts))
 	}
-	names := uniqueNames{}
+	names := make(uniqueNames, len(hosts))
 	for _, h := range hosts {
 		e := plan.exposures[h]
 		if e.host == e.service.Host(localClusterDomain) {

@@ -182,7 +182,7 @@ func renderImport(plan *importPlan) []render.Object {
 		n += 1 + 2*len(pp.entries)
 	}
 	objs := make([]render.Object, 0, n)
-	names := uniqueNames{}
+	names := make(uniqueNames, n/2)
 	for _, pp := range plan.peers {
 		p := pp.peer
 		var addrs []render.Address
