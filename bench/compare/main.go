@@ -214,7 +214,10 @@ func mib(b int64) float64 { return float64(b) / (1 << 20) }
 var benchLine = regexp.MustCompile(`^(Benchmark\S*?)/services=(\d+)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op`)
 
 // checkGoBench checks, for each benchmark family, the time per op of each
-// size against the next smaller one (medians over -count).
+// size against the next smaller one: the median of the ratios of samples
+// taken in the same pass over the sizes (the i-th sample of each size), so
+// that the machine's speed drifting between passes cancels out. The file
+// holds the passes one after the other (make bench runs them so).
 func checkGoBench(file string, maxScaling float64, check func(bool, string, ...any)) {
 	f, err := os.Open(file)
 	if err != nil {
@@ -248,9 +251,18 @@ func checkGoBench(file string, maxScaling float64, check func(bool, string, ...a
 		}
 		slices.Sort(sizes)
 		for i := 1; i < len(sizes); i++ {
-			a, b := medianF(ns[fam][sizes[i-1]]), medianF(ns[fam][sizes[i]])
+			small, large := ns[fam][sizes[i-1]], ns[fam][sizes[i]]
+			if len(small) != len(large) {
+				fatalf("%s: %d samples at %d services, %d at %d", fam, len(small), sizes[i-1], len(large), sizes[i])
+			}
+			ratios := make([]float64, len(small))
+			for j := range small {
+				ratios[j] = large[j] / small[j]
+			}
+			r := medianF(ratios)
 			f := float64(sizes[i]) / float64(sizes[i-1])
-			check(b/a <= f*maxScaling, "%s %d->%d services: %.2fx time (%.1f ms -> %.1f ms, limit %.1fx)", fam, sizes[i-1], sizes[i], b/a, a/1e6, b/1e6, f*maxScaling)
+			check(r <= f*maxScaling, "%s %d->%d services: %.2fx time (median of %d paired samples; medians %.1f ms -> %.1f ms; pairs %.1fx-%.1fx; limit %.1fx)",
+				fam, sizes[i-1], sizes[i], r, len(ratios), medianF(small)/1e6, medianF(large)/1e6, slices.Min(ratios), slices.Max(ratios), f*maxScaling)
 		}
 	}
 }
