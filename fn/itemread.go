@@ -69,6 +69,12 @@ func readItemByItem(input []byte, start func() func(*kfn.KubeObject)) (rw *kio.B
 		rl.Items = append(rl.Items, o)
 		observe(o)
 	}
+	// Each item must have been exactly one document: anything left means
+	// the items and the documents did not line up.
+	if err := dec.Decode(new(yaml.Node)); err != io.EOF {
+		unregisterItems(rl.Items)
+		return nil, nil, nil, false
+	}
 	items := rl.Items
 	return rw, rl, func() { unregisterItems(items) }, true
 }
