@@ -130,7 +130,7 @@ func (inv *Inventory) Backends(s *Service) []*Workload {
 }
 
 // Selected returns the workloads in namespace whose pod labels include
-// every label of selector.
+// every label of selector. The slice may be the index's own: read it only.
 func (inv *Inventory) Selected(namespace string, selector map[string]string) []*Workload {
 	if len(selector) == 0 {
 		return nil
@@ -143,6 +143,9 @@ func (inv *Inventory) Selected(namespace string, selector map[string]string) []*
 		if first || len(l) < len(candidates) {
 			candidates, first = l, false
 		}
+	}
+	if len(candidates) == 1 && matches(selector, candidates[0].PodLabels) {
+		return candidates // the common case: one workload per selector (read only)
 	}
 	var out []*Workload
 	for _, w := range candidates {
