@@ -35,6 +35,14 @@ func registerItems(items kfn.KubeObjects, nodes []*yaml.Node, prewrite bool) {
 	}
 }
 
+// registerItem is registerItems for one item, as the item-by-item reader
+// registers them.
+func registerItem(o *kfn.KubeObject, n *yaml.Node, prewrite bool) {
+	itemNodesMu.Lock()
+	defer itemNodesMu.Unlock()
+	itemNodes[o] = itemEntry{node: n, prewrite: prewrite}
+}
+
 func unregisterItems(items kfn.KubeObjects) {
 	itemNodesMu.Lock()
 	defer itemNodesMu.Unlock()

@@ -65,7 +65,7 @@ func readItemByItem(input []byte, start func() func(*kfn.KubeObject)) (rw *kio.B
 			return nil, nil, nil, false
 		}
 		o := kfn.MoveToKubeObject(yaml.NewRNode(n))
-		registerItems(kfn.KubeObjects{o}, []*yaml.Node{n}, true)
+		registerItem(o, n, true)
 		rl.Items = append(rl.Items, o)
 		observe(o)
 	}

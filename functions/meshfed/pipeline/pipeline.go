@@ -37,10 +37,9 @@ func (fun *Function) ReadItems() func(*kfn.KubeObject) {
 // Process implements fn.Processor.
 func (fun *Function) Process(rl *kfn.ResourceList) {
 	if fun.reader == nil {
-		fun.f = nil
-		fun.reader = newInputReader(&fun.f)
+		read := fun.ReadItems()
 		for _, o := range rl.Items {
-			fun.reader.item(o)
+			read(o)
 		}
 	}
 	in := fun.reader.finish(rl.FunctionConfig)
