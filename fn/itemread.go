@@ -21,12 +21,14 @@ import (
 // garbage before the next one is parsed. The output is unchanged.
 type ItemReader interface {
 	Processor
-	// ReadItems starts a run (over, if one was started): the edge calls the
-	// returned function with every item, in order, as soon as it is
-	// parsed, and then calls Process with the whole ResourceList (the same
-	// KubeObjects). Without a call to ReadItems, Process gets the
-	// ResourceList as any Processor does.
-	ReadItems() func(*kfn.KubeObject)
+	// ReadItems starts a run (over, if one was started) of n items: the
+	// edge calls the returned function with every item, in order, as soon
+	// as it is parsed, and then calls Process with the whole ResourceList
+	// (the same KubeObjects). The edge has found the items before parsing
+	// them, so n is exact; it lets a reader size its tables once. Without a
+	// call to ReadItems, Process gets the ResourceList as any Processor
+	// does.
+	ReadItems(n int) func(*kfn.KubeObject)
 }
 
 // readItemByItem reads input, a ResourceList in the plain form kyaml
@@ -36,7 +38,7 @@ type ItemReader interface {
 // object: nothing was given to observe that the caller must keep, and the
 // caller reads the input with kyaml's reader instead (and starts the
 // ItemReader's run over).
-func readItemByItem(input []byte, start func() func(*kfn.KubeObject)) (rw *kio.ByteReadWriter, rl *kfn.ResourceList, forget func(), ok bool) {
+func readItemByItem(input []byte, start func(n int) func(*kfn.KubeObject)) (rw *kio.ByteReadWriter, rl *kfn.ResourceList, forget func(), ok bool) {
 	layout, ok := splitResourceList(input)
 	if !ok {
 		return nil, nil, nil, false
@@ -54,7 +56,7 @@ func readItemByItem(input []byte, start func() func(*kfn.KubeObject)) (rw *kio.B
 	if rw.FunctionConfig != nil {
 		rl.FunctionConfig = kfn.CopyToKubeObject(rw.FunctionConfig)
 	}
-	observe := start()
+	observe := start(len(layout.items))
 	// One decoder reads the items as a stream of documents, so its buffers
 	// serve them all (a decoder per item allocated more than the trees).
 	dec := yaml.NewDecoder(&itemStream{input: input, spans: layout.items})

@@ -118,7 +118,7 @@ func TestReadItemByItemAliases(t *testing.T) {
 
 // takesItemByItem reports whether readItemByItem reads input.
 func takesItemByItem(input []byte) bool {
-	_, _, forget, ok := readItemByItem(input, func() func(*kfn.KubeObject) { return func(*kfn.KubeObject) {} })
+	_, _, forget, ok := readItemByItem(input, func(int) func(*kfn.KubeObject) { return func(*kfn.KubeObject) {} })
 	if ok {
 		forget()
 	}
@@ -128,8 +128,9 @@ func takesItemByItem(input []byte) bool {
 func checkReadItemByItem(t *testing.T, file string, input []byte) bool {
 	t.Helper()
 	var observed kfn.KubeObjects
-	rw, rl, forget, ok := readItemByItem(input, func() func(*kfn.KubeObject) {
-		observed = nil
+	announced := -1
+	rw, rl, forget, ok := readItemByItem(input, func(n int) func(*kfn.KubeObject) {
+		observed, announced = nil, n
 		return func(o *kfn.KubeObject) { observed = append(observed, o) }
 	})
 	if !ok {
@@ -141,8 +142,8 @@ func checkReadItemByItem(t *testing.T, file string, input []byte) bool {
 	if err != nil {
 		t.Fatalf("%s: kyaml cannot read what readItemByItem read: %v", file, err)
 	}
-	if len(observed) != len(rl.Items) || len(rl.Items) != len(nodes) {
-		t.Fatalf("%s: %d items observed, %d read, kyaml reads %d", file, len(observed), len(rl.Items), len(nodes))
+	if len(observed) != len(rl.Items) || len(rl.Items) != len(nodes) || announced != len(nodes) {
+		t.Fatalf("%s: %d items announced, %d observed, %d read, kyaml reads %d", file, announced, len(observed), len(rl.Items), len(nodes))
 	}
 	for i, n := range nodes {
 		if observed[i] != rl.Items[i] {

@@ -103,7 +103,7 @@ func read(input []byte, p Processor, opts Options, stderr io.Writer) (rw *kio.By
 	rl, forget = newResourceList(nodes, rw.FunctionConfig, len(opts.Config), writesItemByItem(rw))
 	if readsItems {
 		// A new run: readItemByItem may have given it some items.
-		observe := ir.ReadItems()
+		observe := ir.ReadItems(len(rl.Items))
 		for _, o := range rl.Items {
 			observe(o)
 		}

@@ -20,6 +20,22 @@ func (s ServiceName) Host(clusterDomain string) string {
 	return s.Name + "." + s.Namespace + ".svc." + clusterDomain
 }
 
+// IsHost reports whether host is s.Host(clusterDomain), without building it.
+func (s ServiceName) IsHost(host, clusterDomain string) bool {
+	rest, ok := strings.CutPrefix(host, s.Name)
+	if !ok {
+		return false
+	}
+	if rest, ok = strings.CutPrefix(rest, "."); !ok {
+		return false
+	}
+	if rest, ok = strings.CutPrefix(rest, s.Namespace); !ok {
+		return false
+	}
+	rest, ok = strings.CutPrefix(rest, ".svc.")
+	return ok && rest == clusterDomain
+}
+
 // SkippedRule is a rule OSSM 2 ignored (it only logged); meshfed reports it.
 type SkippedRule struct {
 	Index  int

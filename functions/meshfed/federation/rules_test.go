@@ -315,3 +315,24 @@ func TestLocality(t *testing.T) {
 		}
 	}
 }
+
+func TestServiceNameIsHost(t *testing.T) {
+	s := ServiceName{Name: "a.b", Namespace: "c"}
+	for _, tc := range []struct {
+		host, domain string
+		want         bool
+	}{
+		{"a.b.c.svc.cluster.local", "cluster.local", true},
+		{"a.b.c.svc.cluster.local", "east.local", false},
+		{"a.b.c.svc.cluster.localx", "cluster.local", false},
+		{"a.b.cc.svc.cluster.local", "cluster.local", false},
+		{"a.bc.svc.cluster.local", "cluster.local", false},
+		{"a.b.c.svc", "", false},
+		{"a.b.c.svc.", "", true},
+		{"", "cluster.local", false},
+	} {
+		if got := s.IsHost(tc.host, tc.domain); got != tc.want || got != (tc.host == s.Host(tc.domain)) {
+			t.Errorf("%v.IsHost(%q, %q) = %v, want %v (Host gives %q)", s, tc.host, tc.domain, got, tc.want, s.Host(tc.domain))
+		}
+	}
+}

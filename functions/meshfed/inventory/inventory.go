@@ -44,6 +44,12 @@ type Service struct {
 	Ports    []Port
 	Selector map[string]string
 	Ref      diag.Ref
+
+	// backends caches Backends; backendsAt is the number of workloads the
+	// inventory had when it was computed (a workload added later makes it
+	// stale). Each port of an exported Service asks for them.
+	backends   []*Workload
+	backendsAt int
 }
 
 // Workload is anything that runs pods: a Pod, or a controller's pod template.
@@ -67,16 +73,53 @@ type Inventory struct {
 	dirty  bool
 	// byLabel indexes workloads by namespace and one pod label, so that
 	// finding the pods behind a Service does not scan every workload.
-	byLabel map[nsLabel][]*Workload
+	byLabel map[nsLabel]postings
+	// workloads counts the workloads added.
+	workloads int
 	// identities are the namespace/service-account pairs workloads run as.
-	identities map[string]bool
+	identities map[identity]bool
 }
 
 type nsLabel struct{ namespace, key, value string }
 
+// postings are the workloads with one pod label. Most labels (app: <name>)
+// belong to one workload: it is kept in the map's value itself, without a
+// slice of its own.
+type postings struct {
+	first *Workload
+	more  []*Workload
+}
+
+func (p postings) len() int {
+	if p.first == nil {
+		return 0
+	}
+	return 1 + len(p.more)
+}
+
+func (p postings) at(i int) *Workload {
+	if i == 0 {
+		return p.first
+	}
+	return p.more[i-1]
+}
+
+type identity struct{ namespace, serviceAccount string }
+
 // New returns an empty inventory.
-func New() *Inventory {
-	return &Inventory{services: map[federation.ServiceName]*Service{}, byLabel: map[nsLabel][]*Workload{}, identities: map[string]bool{}}
+func New() *Inventory { return NewSized(0) }
+
+// NewSized returns an empty inventory with room for about n Services and n
+// workloads: a large fleet's tables are then not rebuilt as they grow
+// (rebuilding a table costs more, per entry, the larger it is).
+func NewSized(n int) *Inventory {
+	n = max(n, 0)
+	return &Inventory{
+		services:   make(map[federation.ServiceName]*Service, n),
+		added:      make([]*Service, 0, n),
+		byLabel:    make(map[nsLabel]postings, n),
+		identities: make(map[identity]bool, n),
+	}
 }
 
 // AddService adds a Service. A second Service of the same name replaces
@@ -93,10 +136,17 @@ func (inv *Inventory) AddService(s *Service) bool {
 
 // AddWorkload adds a workload.
 func (inv *Inventory) AddWorkload(w *Workload) {
-	inv.identities[w.Namespace+"/"+w.ServiceAccount] = true
+	inv.workloads++
+	inv.identities[identity{w.Namespace, w.ServiceAccount}] = true
 	for k, v := range w.PodLabels {
 		key := nsLabel{w.Namespace, k, v}
-		inv.byLabel[key] = append(inv.byLabel[key], w)
+		p := inv.byLabel[key]
+		if p.first == nil {
+			p.first = w
+		} else {
+			p.more = append(p.more, w)
+		}
+		inv.byLabel[key] = p
 	}
 }
 
@@ -126,39 +176,38 @@ func (inv *Inventory) Services() []*Service {
 // labels match its selector, in a stable order. A Service without a
 // selector has none (its endpoints are managed by hand).
 func (inv *Inventory) Backends(s *Service) []*Workload {
-	return inv.Selected(s.Namespace, s.Selector)
+	if s.backendsAt != inv.workloads+1 {
+		s.backends, s.backendsAt = inv.Selected(s.Namespace, s.Selector), inv.workloads+1
+	}
+	return s.backends
 }
 
 // Selected returns the workloads in namespace whose pod labels include
-// every label of selector. The slice may be the index's own: read it only.
+// every label of selector.
 func (inv *Inventory) Selected(namespace string, selector map[string]string) []*Workload {
 	if len(selector) == 0 {
 		return nil
 	}
 	// Start from the smallest posting list, then filter by the rest.
-	var candidates []*Workload
+	var candidates postings
 	first := true
 	for k, v := range selector {
 		l := inv.byLabel[nsLabel{namespace, k, v}]
-		if first || len(l) < len(candidates) {
+		if first || l.len() < candidates.len() {
 			candidates, first = l, false
 		}
 	}
-	if len(candidates) == 1 && matches(selector, candidates[0].PodLabels) {
-		return candidates // the common case: one workload per selector (read only)
-	}
 	var out []*Workload
-	for _, w := range candidates {
-		if matches(selector, w.PodLabels) {
+	for i := range candidates.len() {
+		if w := candidates.at(i); matches(selector, w.PodLabels) {
 			out = append(out, w)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i].Ref, out[j].Ref
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
+	slices.SortFunc(out, func(a, b *Workload) int {
+		if c := strings.Compare(a.Ref.Kind, b.Ref.Kind); c != 0 {
+			return c
 		}
-		return a.Name < b.Name
+		return strings.Compare(a.Ref.Name, b.Ref.Name)
 	})
 	return out
 }
@@ -224,7 +273,7 @@ func (inv *Inventory) TargetPort(s *Service, p Port) (port int32, ok bool) {
 func (inv *Inventory) Identities() []string {
 	out := make([]string, 0, len(inv.identities))
 	for id := range inv.identities {
-		out = append(out, id)
+		out = append(out, id.namespace+"/"+id.serviceAccount)
 	}
 	sort.Strings(out)
 	return out
@@ -232,5 +281,5 @@ func (inv *Inventory) Identities() []string {
 
 // HasIdentity reports whether some workload runs as namespace/serviceAccount.
 func (inv *Inventory) HasIdentity(namespace, serviceAccount string) bool {
-	return inv.identities[namespace+"/"+serviceAccount]
+	return inv.identities[identity{namespace, serviceAccount}]
 }

@@ -164,6 +164,14 @@ func TestSelectedAndServiceAccounts(t *testing.T) {
 	if got := inv.Selected("a", nil); got != nil {
 		t.Errorf("an empty selector selects nothing, got %d workloads", len(got))
 	}
+	// Backends are cached per Service; a workload added later counts.
+	add("a", "match-4", "sa-c", map[string]string{"app": "x", "tier": "web"})
+	if got := strings.Join(inv.ServiceAccounts(svc), ","); got != "sa-a,sa-b,sa-c" {
+		t.Errorf("ServiceAccounts after adding a workload = %s, want sa-a,sa-b,sa-c", got)
+	}
+	if n := len(inv.Backends(svc)); n != 4 {
+		t.Errorf("%d backends, want 4", n)
+	}
 }
 
 func TestServicesSortedAndDuplicates(t *testing.T) {

@@ -1,9 +1,10 @@
 package pipeline
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
-	"sort"
+	"strings"
 
 	"github.com/meshfed/meshfed/functions/meshfed/api/v1alpha1"
 	"github.com/meshfed/meshfed/functions/meshfed/diag"
@@ -29,12 +30,13 @@ type exposure struct {
 type exportPlan struct {
 	cfg       config
 	exposures map[string]*exposure
-	// hosts are the keys of exposures in the order they were exposed
-	// (the Services' order): sorting them is then close to linear.
-	hosts []string
+	// exposed are the values of exposures in the order they were exposed
+	// (the Services' order): sorting them by host is then close to linear.
+	exposed []*exposure
 	// peers are the peer names this config exports to (given or defaulted).
 	peers []string
-	// exportedTo records which peers each Service is exported to by rules.
+	// exportedTo records which peers each Service is exported to by rules,
+	// when there are several peers (see warnPerPeerExports); else nil.
 	exportedTo map[federation.ServiceName]map[string]bool
 }
 
@@ -45,12 +47,15 @@ func resolveExport(in *input, c config, f *diag.Findings) *exportPlan {
 	// Sized for every Service: a fleet's maps would otherwise be rehashed
 	// as they grow, which cost more the larger the fleet.
 	n := len(in.local.inv.Services())
-	plan := &exportPlan{cfg: c, exposures: make(map[string]*exposure, n), exportedTo: make(map[federation.ServiceName]map[string]bool, n)}
+	plan := &exportPlan{cfg: c, exposures: make(map[string]*exposure, n), exposed: make([]*exposure, 0, n)}
 	peers := spec.Peers
 	if len(peers) == 0 {
 		for _, name := range sortedKeys(in.local.exportSets) {
 			peers = append(peers, v1alpha1.ExportPeer{Name: name, ClusterDomain: v1alpha1.DefaultClusterDomain})
 		}
+	}
+	if len(peers) > 1 {
+		plan.exportedTo = make(map[federation.ServiceName]map[string]bool, n)
 	}
 	if len(peers) == 0 && len(spec.Services) == 0 {
 		f.Warnf(&c.ref, "spec", "nothing to export: there is no ExportedServiceSet among this mesh's items and no spec.services; the east-west gateway exposes no host")
@@ -93,6 +98,9 @@ func resolveExportPeer(in *input, c config, i int, p v1alpha1.ExportPeer, plan *
 	via := fmt.Sprintf("ExportedServiceSet %s and the peer's ImportedServiceSet %s", p.Name, remote)
 	exported := exportedSet(in.local, ess, f)
 	for _, e := range exported {
+		if plan.exportedTo == nil {
+			break // one peer: nothing to compare
+		}
 		if plan.exportedTo[e.svc.ServiceName] == nil {
 			plan.exportedTo[e.svc.ServiceName] = map[string]bool{}
 		}
@@ -142,7 +150,7 @@ func (plan *exportPlan) expose(m *mesh, host string, svc *inventory.Service, via
 		return
 	}
 	e := &exposure{host: host, service: svc.ServiceName, via: via, ports: ports, selector: selector}
-	if host != svc.Host(localClusterDomain) {
+	if !svc.IsHost(host, localClusterDomain) {
 		e.ports, e.selector = exportPorts(m, svc, c, ports, f), selector
 		if e.selector == nil {
 			e.selector = svc.Selector
@@ -152,7 +160,7 @@ func (plan *exportPlan) expose(m *mesh, host string, svc *inventory.Service, via
 		}
 	}
 	plan.exposures[host] = e
-	plan.hosts = append(plan.hosts, host)
+	plan.exposed = append(plan.exposed, e)
 }
 
 // realServiceOf returns the Service whose own Kubernetes hostname host is.
@@ -213,7 +221,7 @@ func completePorts(in []v1alpha1.Port) []v1alpha1.Port {
 			out[i].Name = portName(out[i])
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Number < out[j].Number })
+	slices.SortStableFunc(out, func(a, b v1alpha1.Port) int { return cmp.Compare(a.Number, b.Number) })
 	return out
 }
 
@@ -225,19 +233,22 @@ func renderExport(plan *exportPlan) []render.Object {
 	}
 	gw := spec.Gateway
 	objs := []render.Object{render.EastWestGateway(meta(gw.Namespace, gw.Name), spec.Network, gw.Port)}
-	hosts := slices.Clone(plan.hosts)
-	slices.Sort(hosts)
-	if len(hosts) > 0 {
+	exposed := slices.Clone(plan.exposed)
+	slices.SortFunc(exposed, func(a, b *exposure) int { return strings.Compare(a.host, b.host) })
+	if len(exposed) > 0 {
+		hosts := make([]string, len(exposed))
+		for i, e := range exposed {
+			hosts[i] = e.host
+		}
 		objs = append(objs, render.ExposedHostsGateway(meta(gw.Namespace, render.Name(gw.Name+"-exposed-hosts")), gw.Name, gw.Port, hosts))
 	}
-	names := make(uniqueNames, len(hosts))
-	for _, h := range hosts {
-		e := plan.exposures[h]
-		if e.host == e.service.Host(localClusterDomain) {
+	names := make(uniqueNames, len(exposed))
+	for _, e := range exposed {
+		if e.service.IsHost(e.host, localClusterDomain) {
 			continue
 		}
-		name := names.get(e.service.Namespace, h)
-		objs = append(objs, render.ExportServiceEntry(meta(e.service.Namespace, name), h, e.ports, e.selector))
+		name := names.get(e.service.Namespace, e.host)
+		objs = append(objs, render.ExportServiceEntry(meta(e.service.Namespace, name), e.host, e.ports, e.selector))
 	}
 	return objs
 }

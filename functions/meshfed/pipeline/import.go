@@ -2,11 +2,13 @@ package pipeline
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/meshfed/meshfed/functions/meshfed/api/v1alpha1"
 	"github.com/meshfed/meshfed/functions/meshfed/diag"
 	"github.com/meshfed/meshfed/functions/meshfed/federation"
+	"github.com/meshfed/meshfed/functions/meshfed/inventory"
 	"github.com/meshfed/meshfed/functions/meshfed/render"
 )
 
@@ -20,7 +22,20 @@ type importEntry struct {
 	namespace string // where its ServiceEntry and WorkloadEntry go
 	ports     []v1alpha1.Port
 	sans      []string
-	source    string // what made meshfed import it, for messages
+	// What made meshfed import it, for messages: a peer Service exported
+	// under a name, or (when peerService is nil) a MeshImport field. The
+	// message is written only when needed.
+	peerService *inventory.Service
+	exportedAs  federation.ServiceName
+	remote      string // the peer's ExportedServiceSet
+	field       string
+}
+
+func (e *importEntry) source(c config) string {
+	if e.peerService == nil {
+		return "MeshImport " + c.name + " " + e.field
+	}
+	return fmt.Sprintf("peer Service %s exported as %s", e.peerService.ServiceName, federation.ExportedHost(e.exportedAs, e.remote))
 }
 
 // importPeerPlan is one peer of a MeshImport resolved.
@@ -61,11 +76,7 @@ func resolveImportPeer(in *input, c config, i int, p v1alpha1.ImportPeer, f *dia
 		}
 	}
 	pp.trustDomain = trustDomain
-	byHost := map[string]*importEntry{}
-	add := func(e *importEntry) {
-		byHost[e.host] = e
-		pp.entries = append(pp.entries, e)
-	}
+	add := func(e *importEntry) { pp.entries = append(pp.entries, e) }
 
 	peer := in.peer(p.Name)
 	if iss, ok := in.local.importSets[p.Name]; ok {
@@ -91,10 +102,7 @@ func resolveImportPeer(in *input, c config, i int, p v1alpha1.ImportPeer, f *dia
 			return pp
 		}
 		for _, is := range importedSet(exportedSet(peer, ess, f), iss, p.ClusterDomain, f) {
-			e := &importEntry{
-				host:   is.imported.Host,
-				source: fmt.Sprintf("peer Service %s exported as %s", is.svc.ServiceName, federation.ExportedHost(is.exported, remote)),
-			}
+			e := &importEntry{host: is.imported.Host, peerService: is.svc, exportedAs: is.exported, remote: remote}
 			e.namespace = spec.Namespace
 			if is.imported.Local {
 				// Only in the alias namespace does the entry aggregate with a
@@ -120,11 +128,20 @@ func resolveImportPeer(in *input, c config, i int, p v1alpha1.ImportPeer, f *dia
 		f.Warnf(&c.ref, field, "nothing is imported from peer %q: there is no ImportedServiceSet %q among this mesh's items and no %s.services", p.Name, p.Name, field)
 	}
 
+	// Explicit services override what the rules import under their host.
+	var byHost map[string]*importEntry
+	if len(p.Services) > 0 {
+		byHost = make(map[string]*importEntry, len(pp.entries))
+		for _, e := range pp.entries {
+			byHost[e.host] = e
+		}
+	}
 	for j, s := range p.Services {
 		sf := fmt.Sprintf("%s.services[%d]", field, j)
 		e, overrides := byHost[s.Host]
 		if !overrides {
-			e = &importEntry{host: s.Host, namespace: spec.Namespace, source: "MeshImport " + c.name + " " + sf}
+			e = &importEntry{host: s.Host, namespace: spec.Namespace, field: sf}
+			byHost[s.Host] = e
 			if ns, ok := localNamespace(s.Host, p.ClusterDomain); ok {
 				e.namespace = ns
 			}
@@ -203,14 +220,17 @@ func renderImport(plan *importPlan) []render.Object {
 	return objs
 }
 
+// sortedEntries returns the entries by host, the last of those with the
+// same host (checkImportHosts has rejected the run when there are two).
 func sortedEntries(in []*importEntry) []*importEntry {
-	byHost := map[string]*importEntry{}
-	for _, e := range in {
-		byHost[e.host] = e
+	out := slices.Clone(in)
+	slices.SortStableFunc(out, func(a, b *importEntry) int { return strings.Compare(a.host, b.host) })
+	kept := out[:0]
+	for i, e := range out {
+		if i+1 < len(out) && out[i+1].host == e.host {
+			continue
+		}
+		kept = append(kept, e)
 	}
-	out := make([]*importEntry, 0, len(byHost))
-	for _, h := range sortedKeys(byHost) {
-		out = append(out, byHost[h])
-	}
-	return out
+	return kept
 }

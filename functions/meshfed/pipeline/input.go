@@ -45,10 +45,12 @@ type item[T any] struct {
 	ref diag.Ref
 }
 
-func newMesh(name string) *mesh {
+// newMesh returns an empty mesh with room for about items items (a
+// package's items are mostly Services and their workloads, half each).
+func newMesh(name string, items int) *mesh {
 	return &mesh{
 		name:              name,
-		inv:               inventory.New(),
+		inv:               inventory.NewSized(items / 2),
 		peers:             map[string]item[federation.ServiceMeshPeer]{},
 		exportSets:        map[string]item[federation.ExportedServiceSet]{},
 		importSets:        map[string]item[federation.ImportedServiceSet]{},
@@ -90,7 +92,7 @@ func (in *input) peer(name string) *mesh {
 	if m, ok := in.peers[name]; ok {
 		return m
 	}
-	return newMesh(name)
+	return newMesh(name, 0)
 }
 
 func isConfigKind(meta fn.Meta) bool {
@@ -107,10 +109,12 @@ type inputReader struct {
 	f           *diag.Findings
 	configItems []*kfn.KubeObject
 	n           int // items read so far
+	total       int // items announced
 }
 
-func newInputReader(f *diag.Findings) *inputReader {
-	return &inputReader{in: &input{local: newMesh(""), peers: map[string]*mesh{}, generatedBy: map[*kfn.KubeObject]string{}}, f: f}
+// newInputReader returns a reader for n items.
+func newInputReader(f *diag.Findings, n int) *inputReader {
+	return &inputReader{in: &input{local: newMesh("", n), peers: map[string]*mesh{}, generatedBy: map[*kfn.KubeObject]string{}}, f: f, total: n}
 }
 
 // item reads one item. It never changes it, but releases it (fn.Release)
@@ -143,7 +147,9 @@ func (r *inputReader) item(o *kfn.KubeObject) {
 			return
 		}
 		if in.peers[p] == nil {
-			in.peers[p] = newMesh(p)
+			// Sized for the items still to come: peer items usually come
+			// together.
+			in.peers[p] = newMesh(p, r.total-i)
 		}
 		m = in.peers[p]
 		name, namespace = originalName(meta)

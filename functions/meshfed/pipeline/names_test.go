@@ -38,7 +38,7 @@ func TestLocalNamespace(t *testing.T) {
 }
 
 func TestRealServiceOf(t *testing.T) {
-	m := newMesh("")
+	m := newMesh("", 0)
 	m.inv.AddService(&inventory.Service{ServiceName: federation.ServiceName{Name: "httpbin", Namespace: "b"}})
 	tests := []struct {
 		host string

@@ -28,16 +28,16 @@ type Function struct {
 }
 
 // ReadItems implements fn.ItemReader.
-func (fun *Function) ReadItems() func(*kfn.KubeObject) {
+func (fun *Function) ReadItems(n int) func(*kfn.KubeObject) {
 	fun.f = nil
-	fun.reader = newInputReader(&fun.f)
+	fun.reader = newInputReader(&fun.f, n)
 	return fun.reader.item
 }
 
 // Process implements fn.Processor.
 func (fun *Function) Process(rl *kfn.ResourceList) {
 	if fun.reader == nil {
-		read := fun.ReadItems()
+		read := fun.ReadItems(len(rl.Items))
 		for _, o := range rl.Items {
 			read(o)
 		}
@@ -65,7 +65,7 @@ func run(in *input, items kfn.KubeObjects, f *diag.Findings) (kfn.KubeObjects, b
 	var outs []generated
 	var exports []*exportPlan
 	var imports []*importPlan
-	importHosts := map[string]string{}
+	importHosts := map[string]importer{}
 	for _, c := range in.configs {
 		var objs []render.Object
 		switch {
@@ -107,10 +107,10 @@ func run(in *input, items kfn.KubeObjects, f *diag.Findings) (kfn.KubeObjects, b
 
 // checkImportHosts rejects a hostname imported twice: one ServiceEntry
 // host can stand for only one peer service.
-func checkImportHosts(plan *importPlan, seen map[string]string, f *diag.Findings) {
+func checkImportHosts(plan *importPlan, seen map[string]importer, f *diag.Findings) {
 	for i, pp := range plan.peers {
 		for _, e := range pp.entries {
-			who := fmt.Sprintf("MeshImport %s peer %q (%s)", plan.cfg.name, pp.peer.Name, e.source)
+			who := importer{plan, pp, e}
 			if prev, dup := seen[e.host]; dup {
 				f.Errorf(&plan.cfg.ref, fmt.Sprintf("spec.peers[%d]", i), "two imports resolve to the hostname %q: %s and %s; a host can stand for only one service: change an import alias or domainSuffix so they differ", e.host, prev, who)
 				continue
@@ -118,6 +118,17 @@ func checkImportHosts(plan *importPlan, seen map[string]string, f *diag.Findings
 			seen[e.host] = who
 		}
 	}
+}
+
+// importer is what imports a host, for checkImportHosts's message.
+type importer struct {
+	plan  *importPlan
+	peer  *importPeerPlan
+	entry *importEntry
+}
+
+func (w importer) String() string {
+	return fmt.Sprintf("MeshImport %s peer %q (%s)", w.plan.cfg.name, w.peer.peer.Name, w.entry.source(w.plan.cfg))
 }
 
 // emit validates the rendered objects, marks them as meshfed's and turns
