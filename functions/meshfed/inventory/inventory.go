@@ -78,6 +78,7 @@ type Inventory struct {
 	workloads int
 	// identities are the namespace/service-account pairs workloads run as.
 	identities map[identity]bool
+	sizeHint   int
 }
 
 type nsLabel struct{ namespace, key, value string }
@@ -109,22 +110,21 @@ type identity struct{ namespace, serviceAccount string }
 // New returns an empty inventory.
 func New() *Inventory { return NewSized(0) }
 
-// NewSized returns an empty inventory with room for about n Services and n
-// workloads: a large fleet's tables are then not rebuilt as they grow
-// (rebuilding a table costs more, per entry, the larger it is).
+// NewSized returns an empty inventory that makes room for about n Services
+// and n workloads when the first is added: a large fleet's tables are then
+// not rebuilt as they grow (rebuilding a table costs more, per entry, the
+// larger it is), and an inventory that stays empty allocates nothing.
 func NewSized(n int) *Inventory {
-	n = max(n, 0)
-	return &Inventory{
-		services:   make(map[federation.ServiceName]*Service, n),
-		added:      make([]*Service, 0, n),
-		byLabel:    make(map[nsLabel]postings, n),
-		identities: make(map[identity]bool, n),
-	}
+	return &Inventory{sizeHint: max(n, 0)}
 }
 
 // AddService adds a Service. A second Service of the same name replaces
 // nothing and reports false.
 func (inv *Inventory) AddService(s *Service) bool {
+	if inv.services == nil {
+		inv.services = make(map[federation.ServiceName]*Service, inv.sizeHint)
+		inv.added = make([]*Service, 0, inv.sizeHint)
+	}
 	if _, dup := inv.services[s.ServiceName]; dup {
 		return false
 	}
@@ -136,6 +136,10 @@ func (inv *Inventory) AddService(s *Service) bool {
 
 // AddWorkload adds a workload.
 func (inv *Inventory) AddWorkload(w *Workload) {
+	if inv.byLabel == nil {
+		inv.byLabel = make(map[nsLabel]postings, inv.sizeHint)
+		inv.identities = make(map[identity]bool, inv.sizeHint)
+	}
 	inv.workloads++
 	inv.identities[identity{w.Namespace, w.ServiceAccount}] = true
 	for k, v := range w.PodLabels {

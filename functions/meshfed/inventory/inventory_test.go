@@ -119,6 +119,41 @@ func TestParseServiceErrors(t *testing.T) {
 	}
 }
 
+func TestParseWorkloadPorts(t *testing.T) {
+	const head = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: a}\nspec: {template: {spec: {containers: "
+	tests := []struct {
+		name, containers string
+		ports            map[string]int32
+		errors           string // paths and messages, "; "-separated
+	}{
+		{"named and unnamed", "[{ports: [{name: http, containerPort: 8080}, {containerPort: 9090}]}, {ports: [{name: grpc, containerPort: 0x1F90}]}]", map[string]int32{"http": 8080, "grpc": 8080}, ""},
+		{"no ports", "[{name: app}]", nil, ""},
+		{"ports not a list", "[{name: app}, {ports: {http: 80}}]", nil, "spec.template.spec.containers[1].ports must be a list of objects"},
+		{"name not a string", "[{ports: [{name: [http], containerPort: 80}]}]", nil, "spec.template.spec.containers[0].ports[0].name must be a string"},
+		{"port not a number", "[{ports: [{name: x}, {name: http, containerPort: eighty}]}]", map[string]int32{"x": 0, "http": 0}, "spec.template.spec.containers[0].ports[1].containerPort must be an integer"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w, errs := ParseWorkload(fn.MetaOf(object(t, head+tc.containers+"}}}\n")))
+			var got []string
+			for _, e := range errs {
+				got = append(got, e.Path+" "+e.Message)
+			}
+			if strings.Join(got, "; ") != tc.errors {
+				t.Errorf("errors %q, want %q", strings.Join(got, "; "), tc.errors)
+			}
+			if len(w.ContainerPorts) != len(tc.ports) {
+				t.Errorf("ports %v, want %v", w.ContainerPorts, tc.ports)
+			}
+			for name, n := range tc.ports {
+				if got, ok := w.ContainerPorts[name]; !ok || got != n {
+					t.Errorf("port %s = %d (%v), want %d", name, got, ok, n)
+				}
+			}
+		})
+	}
+}
+
 func TestParseWorkloadKinds(t *testing.T) {
 	tests := []struct {
 		name, yaml, sa string

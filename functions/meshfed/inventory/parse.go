@@ -150,6 +150,33 @@ func (r *fieldReader) slice(n *yaml.Node, path string, fields ...string) []*yaml
 	return nil
 }
 
+// stringField, intField and objectsField read one field of n as str,
+// integer and slice do, without a path: ok is false when the field is
+// there with another type, and the caller then reads it with the
+// fieldReader to record the problem at its path.
+func stringField(n *yaml.Node, field string) (string, bool) {
+	v, wrong := lookup(n, field)
+	switch {
+	case wrong:
+		return "", false
+	case v == nil:
+		return "", true
+	}
+	return v.Value, isStringScalar(v)
+}
+
+func intField(n *yaml.Node, field string) (int32, bool) {
+	var r fieldReader
+	i := r.integer(n, "", field)
+	return i, len(r.errs) == 0
+}
+
+func objectsField(n *yaml.Node, field string) ([]*yaml.Node, bool) {
+	var r fieldReader
+	l := r.slice(n, "", field)
+	return l, len(r.errs) == 0
+}
+
 func joinFields(path string, fields []string) string {
 	f := strings.Join(fields, ".")
 	if path == "" {
@@ -178,20 +205,32 @@ func ParseService(meta fn.Meta, name string) (*Service, []fn.FieldError) {
 	n := meta.Node()
 	s.Type = r.str(n, "", "spec", "type")
 	s.Selector = r.stringMap(n, "", "spec", "selector")
-	for i, p := range r.slice(n, "", "spec", "ports") {
-		path := "spec.ports[" + strconv.Itoa(i) + "]"
-		port := Port{
-			Name:        r.str(p, path, "name"),
-			Number:      r.integer(p, path, "port"),
-			Transport:   r.str(p, path, "protocol"),
-			AppProtocol: r.str(p, path, "appProtocol"),
+	ports := r.slice(n, "", "spec", "ports")
+	s.Ports = make([]Port, 0, len(ports))
+	for i, p := range ports {
+		// The path is written only for a problem.
+		path := func() string { return "spec.ports[" + strconv.Itoa(i) + "]" }
+		str := func(field string) string {
+			v, ok := stringField(p, field)
+			if !ok {
+				v = r.str(p, path(), field)
+			}
+			return v
 		}
+		integer := func(field string) int32 {
+			v, ok := intField(p, field)
+			if !ok {
+				v = r.integer(p, path(), field)
+			}
+			return v
+		}
+		port := Port{Name: str("name"), Number: integer("port"), Transport: str("protocol"), AppProtocol: str("appProtocol")}
 		// targetPort is an int-or-string.
 		if t, found := r.value(p, "targetPort"); found {
 			if t != nil && t.Kind == yaml.ScalarNode && t.Tag == "!!int" {
-				port.TargetNumber = r.integer(p, path, "targetPort")
+				port.TargetNumber = integer("targetPort")
 			} else {
-				port.TargetName = r.str(p, path, "targetPort")
+				port.TargetName = str("targetPort")
 			}
 		}
 		s.Ports = append(s.Ports, port)
@@ -203,7 +242,7 @@ func ParseService(meta fn.Meta, name string) (*Service, []fn.FieldError) {
 // (fn.MetaOf).
 func ParseWorkload(meta fn.Meta) (*Workload, []fn.FieldError) {
 	var r fieldReader
-	w := &Workload{Namespace: meta.Namespace, Ref: diag.RefOfMeta(meta), ContainerPorts: map[string]int32{}, ServiceAccount: "default"}
+	w := &Workload{Namespace: meta.Namespace, Ref: diag.RefOfMeta(meta), ServiceAccount: "default"}
 	tmplPath := podTemplatePaths[groupKind(meta)]
 	path := strings.Join(tmplPath, ".")
 	pod := meta.Node()
@@ -225,13 +264,31 @@ func ParseWorkload(meta fn.Meta) (*Workload, []fn.FieldError) {
 		// The deprecated field still sets the account when the new one is unset.
 		w.ServiceAccount = sa
 	}
+	// Paths are written only for a problem: a fleet's workloads have
+	// thousands of ports.
 	for i, c := range r.slice(pod, path, "spec", "containers") {
-		cp := strings.TrimPrefix(fmt.Sprintf("%s.spec.containers[%d]", path, i), ".")
-		for j, p := range r.slice(c, cp, "ports") {
-			pp := fmt.Sprintf("%s.ports[%d]", cp, j)
-			if name := r.str(p, pp, "name"); name != "" {
-				w.ContainerPorts[name] = r.integer(p, pp, "containerPort")
+		cp := func() string { return strings.TrimPrefix(fmt.Sprintf("%s.spec.containers[%d]", path, i), ".") }
+		ports, ok := objectsField(c, "ports")
+		if !ok {
+			ports = r.slice(c, cp(), "ports")
+		}
+		for j, p := range ports {
+			pp := func() string { return fmt.Sprintf("%s.ports[%d]", cp(), j) }
+			name, ok := stringField(p, "name")
+			if !ok {
+				name = r.str(p, pp(), "name")
 			}
+			if name == "" {
+				continue
+			}
+			number, ok := intField(p, "containerPort")
+			if !ok {
+				number = r.integer(p, pp(), "containerPort")
+			}
+			if w.ContainerPorts == nil {
+				w.ContainerPorts = map[string]int32{}
+			}
+			w.ContainerPorts[name] = number
 		}
 	}
 	return w, r.errs

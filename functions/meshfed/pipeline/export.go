@@ -232,7 +232,8 @@ func renderExport(plan *exportPlan) []render.Object {
 		return render.Object{Namespace: namespace, Name: name}
 	}
 	gw := spec.Gateway
-	objs := []render.Object{render.EastWestGateway(meta(gw.Namespace, gw.Name), spec.Network, gw.Port)}
+	objs := make([]render.Object, 0, 2+len(plan.exposed))
+	objs = append(objs, render.EastWestGateway(meta(gw.Namespace, gw.Name), spec.Network, gw.Port))
 	exposed := slices.Clone(plan.exposed)
 	slices.SortFunc(exposed, func(a, b *exposure) int { return strings.Compare(a.host, b.host) })
 	if len(exposed) > 0 {

@@ -33,8 +33,9 @@ func exportedSet(m *mesh, ess item[federation.ExportedServiceSet], f *diag.Findi
 	for _, s := range skipped {
 		f.Warnf(&ess.ref, fmt.Sprintf("spec.exportRules[%d]", s.Index), "rule skipped: %s; OSSM 2 skipped it silently, so it exported nothing through it; fix or remove the rule", s.Reason)
 	}
-	var out []exportedService
-	for _, svc := range m.inv.Services() {
+	services := m.inv.Services()
+	out := make([]exportedService, 0, len(services))
+	for _, svc := range services {
 		exported, rule, ok := ex.Export(svc.ServiceName, svc.Labels)
 		if !ok {
 			continue
@@ -58,7 +59,7 @@ func importedSet(exported []exportedService, iss item[federation.ImportedService
 	for _, s := range skipped {
 		f.Warnf(&iss.ref, fmt.Sprintf("spec.importRules[%d]", s.Index), "rule skipped: %s; OSSM 2 skipped it silently, so nothing was imported through it; fix or remove the rule", s.Reason)
 	}
-	var out []importedService
+	out := make([]importedService, 0, len(exported))
 	for _, e := range exported {
 		imp, ok := im.Import(e.exported)
 		if !ok {
