@@ -9,7 +9,9 @@ import (
 	"bytes"
 	"fmt"
 	"runtime"
+	"slices"
 	"testing"
+	"time"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
 	"github.com/meshfed/meshfed/bench/gen"
@@ -101,6 +103,77 @@ func BenchmarkRun(b *testing.B) {
 					}
 				})
 			}
+		}
+	}
+}
+
+// BenchmarkScaling measures how the core's time grows with ten times the
+// Services, the scaling target of `make bench`, with the two sizes timed
+// side by side. Each op is one round that times Process once on the larger
+// input and ten times on the smaller one (which goes first alternates from
+// round to round); the round's ratio is the larger time over the mean of
+// the smaller ones. The metrics are the median, lowest and highest round
+// ratio; run it with -benchtime Nx for N rounds.
+//
+// Why rounds: this shared machine's speed varies by 10-20 % over seconds
+// and minutes (and single samples by more), so samples of two sizes taken
+// minutes apart (BenchmarkProcess runs one size after the other) measure
+// the machine as much as the code; within a round both sizes run within
+// about a second.
+//
+// Every Process call starts after a garbage collection, outside the
+// timing, as in BenchmarkProcess; collections that still happen during
+// one are reported (gc/op). One untimed call of each size comes first: the
+// first call on the larger input grows the heap, which costs page faults
+// the later ones do not pay.
+func BenchmarkScaling(b *testing.B) {
+	for _, kind := range []gen.Kind{gen.Exporter, gen.Importer} {
+		for i := 1; i < len(sizes); i++ {
+			small, large := sizes[i-1], sizes[i]
+			if large != 10*small {
+				b.Fatalf("sizes %d and %d are not a factor of ten apart", small, large)
+			}
+			b.Run(fmt.Sprintf("%s/services=%d-%d", kind, small, large), func(b *testing.B) {
+				smallItems, smallFC := readResourceList(b, gen.ResourceList(kind, small))
+				largeItems, largeFC := readResourceList(b, gen.ResourceList(kind, large))
+				var collections uint32
+				timed := func(items kfn.KubeObjects, fc *kfn.KubeObject, times int) (elapsed time.Duration) {
+					for range times {
+						runtime.GC()
+						var before, after runtime.MemStats
+						runtime.ReadMemStats(&before)
+						start := time.Now()
+						rl := process(items, fc)
+						elapsed += time.Since(start)
+						runtime.ReadMemStats(&after)
+						collections += after.NumGC - before.NumGC
+						if fn.ReportToStderr(rl.Results, &bytes.Buffer{}) != 0 || len(rl.Items) <= len(items) {
+							b.Fatalf("meshfed failed or generated nothing: %v", rl.Results)
+						}
+					}
+					return elapsed
+				}
+				timed(smallItems, smallFC, 1)
+				timed(largeItems, largeFC, 1)
+				collections = 0
+				var ratios []float64
+				for b.Loop() {
+					var tSmall, tLarge time.Duration
+					if len(ratios)%2 == 0 {
+						tSmall = timed(smallItems, smallFC, 10)
+						tLarge = timed(largeItems, largeFC, 1)
+					} else {
+						tLarge = timed(largeItems, largeFC, 1)
+						tSmall = timed(smallItems, smallFC, 10)
+					}
+					ratios = append(ratios, float64(tLarge)/(float64(tSmall)/10))
+				}
+				slices.Sort(ratios)
+				b.ReportMetric(ratios[len(ratios)/2], "median-x")
+				b.ReportMetric(ratios[0], "min-x")
+				b.ReportMetric(ratios[len(ratios)-1], "max-x")
+				b.ReportMetric(float64(collections)/float64(len(ratios)), "gc/op")
+			})
 		}
 	}
 }

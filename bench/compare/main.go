@@ -36,7 +36,7 @@ func main() {
 	maxTime := flag.Float64("max-time-ratio", 1.3, "target: meshfed/identity wall time at the largest size")
 	maxRSS := flag.Float64("max-rss-ratio", 1.3, "target: meshfed/identity peak RSS at the largest size")
 	maxScaling := flag.Float64("max-scaling", 1.1, "target: time(large)/time(small) at most this times large/small")
-	gobench := flag.String("gobench", "", "output of `go test -bench` to check for scaling too")
+	gobench := flag.String("gobench", "", "output of `go test -bench` with BenchmarkScaling, to check the core's scaling too")
 	genFlag := flag.String("gen", "", "only write the input kind:n (exporter:500) to stdout")
 	flag.Parse()
 
@@ -209,61 +209,75 @@ func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
 
-// benchLine matches a `go test -bench` result line, e.g.
-// BenchmarkProcess/exporter/services=1000-2   50   23456789 ns/op ...
-var benchLine = regexp.MustCompile(`^(Benchmark\S*?)/services=(\d+)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op`)
+// scalingLine matches a BenchmarkScaling result line, e.g.
+// "BenchmarkScaling/exporter/services=1000-10000-2  41  1855786776 ns/op
+// 0 gc/op  14.65 max-x  10.11 median-x  8.57 min-x" (metrics in any order).
+var scalingLine = regexp.MustCompile(`^BenchmarkScaling/(\S+)/services=(\d+)-(\d+)(?:-\d+)?\s+(\d+)\s`)
 
-// checkGoBench checks, for each benchmark family, the time per op of each
-// size against the next smaller one: the median of the ratios of samples
-// taken in the same pass over the sizes (the i-th sample of each size), so
-// that the machine's speed drifting between passes cancels out. The file
-// holds the passes one after the other (make bench runs them so).
+// processLine matches a BenchmarkProcess result line, for the time per op
+// printed next to the scaling.
+var processLine = regexp.MustCompile(`^BenchmarkProcess/(\S+)/services=(\d+)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op`)
+
+// checkGoBench checks the core's scaling with BenchmarkScaling's results:
+// the median of its rounds' ratios, each the time on the larger input over
+// the mean time on the smaller one, both taken within about a second (see
+// BenchmarkScaling). BenchmarkProcess's times per op, if there, are shown
+// beside it for reference.
 func checkGoBench(file string, maxScaling float64, check func(bool, string, ...any)) {
 	f, err := os.Open(file)
 	if err != nil {
 		fatalf("%v", err)
 	}
 	defer f.Close()
-	ns := map[string]map[int][]float64{}
-	var families []string
+	perOp := map[string][]float64{} // "exporter/1000" -> ns/op samples
+	type scaling struct {
+		family              string
+		small, large, round int
+		metrics             map[string]float64
+	}
+	var found []scaling
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		m := benchLine.FindStringSubmatch(sc.Text())
+		line := sc.Text()
+		if m := processLine.FindStringSubmatch(line); m != nil {
+			v, _ := strconv.ParseFloat(m[3], 64)
+			perOp[m[1]+"/"+m[2]] = append(perOp[m[1]+"/"+m[2]], v)
+			continue
+		}
+		m := scalingLine.FindStringSubmatch(line)
 		if m == nil {
 			continue
 		}
-		n, _ := strconv.Atoi(m[2])
-		v, _ := strconv.ParseFloat(m[3], 64)
-		if ns[m[1]] == nil {
-			ns[m[1]] = map[int][]float64{}
-			families = append(families, m[1])
-		}
-		ns[m[1]][n] = append(ns[m[1]][n], v)
-	}
-	if len(families) == 0 {
-		fatalf("no benchmark results in %s", file)
-	}
-	fmt.Printf("\nGo benchmarks of the core (%s), time per op scaling between sizes:\n", file)
-	for _, fam := range families {
-		var sizes []int
-		for n := range ns[fam] {
-			sizes = append(sizes, n)
-		}
-		slices.Sort(sizes)
-		for i := 1; i < len(sizes); i++ {
-			small, large := ns[fam][sizes[i-1]], ns[fam][sizes[i]]
-			if len(small) != len(large) {
-				fatalf("%s: %d samples at %d services, %d at %d", fam, len(small), sizes[i-1], len(large), sizes[i])
+		s := scaling{family: m[1], metrics: map[string]float64{}}
+		s.small, _ = strconv.Atoi(m[2])
+		s.large, _ = strconv.Atoi(m[3])
+		s.round, _ = strconv.Atoi(m[4])
+		f := strings.Fields(line)
+		for k := 2; k+1 < len(f); k += 2 {
+			if v, err := strconv.ParseFloat(f[k], 64); err == nil {
+				s.metrics[f[k+1]] = v
 			}
-			ratios := make([]float64, len(small))
-			for j := range small {
-				ratios[j] = large[j] / small[j]
-			}
-			r := medianF(ratios)
-			f := float64(sizes[i]) / float64(sizes[i-1])
-			check(r <= f*maxScaling, "%s %d->%d services: %.2fx time (median of %d paired samples; medians %.1f ms -> %.1f ms; pairs %.1fx-%.1fx; limit %.1fx)",
-				fam, sizes[i-1], sizes[i], r, len(ratios), medianF(small)/1e6, medianF(large)/1e6, slices.Min(ratios), slices.Max(ratios), f*maxScaling)
 		}
+		for _, want := range []string{"median-x", "min-x", "max-x", "gc/op"} {
+			if _, ok := s.metrics[want]; !ok {
+				fatalf("%s: no %s in %q", file, want, line)
+			}
+		}
+		found = append(found, s)
+	}
+	if len(found) == 0 {
+		fatalf("no BenchmarkScaling results in %s", file)
+	}
+	fmt.Printf("\nGo benchmarks of the core (%s): time for 10x the Services, median of rounds timing both sizes side by side:\n", file)
+	for _, s := range found {
+		detail := ""
+		if a, b := perOp[fmt.Sprintf("%s/%d", s.family, s.small)], perOp[fmt.Sprintf("%s/%d", s.family, s.large)]; len(a) > 0 && len(b) > 0 {
+			detail = fmt.Sprintf("; BenchmarkProcess %.1f ms -> %.1f ms", medianF(a)/1e6, medianF(b)/1e6)
+		}
+		r := s.metrics["median-x"]
+		f := float64(s.large) / float64(s.small)
+		check(r <= f*maxScaling && s.metrics["gc/op"] == 0, "core %s %d->%d services: %.2fx time (median of %d rounds, %.1fx-%.1fx; %.0f collections during timing%s; limit %.1fx)",
+			s.family, s.small, s.large, r, s.round, s.metrics["min-x"], s.metrics["max-x"], s.metrics["gc/op"]*float64(s.round), detail, f*maxScaling)
 	}
 }
 
