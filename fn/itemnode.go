@@ -1,6 +1,7 @@
 package fn
 
 import (
+	"iter"
 	"strings"
 	"sync"
 
@@ -139,16 +140,27 @@ func (m Meta) Group() string {
 // Annotation returns one annotation, "" when absent.
 func (m Meta) Annotation(key string) string { return scalarAt(m.annotations, key) }
 
-// Labels returns the labels as a map (nil when there are none).
-func (m Meta) Labels() map[string]string {
-	if m.labels == nil || m.labels.Kind != yaml.MappingNode || len(m.labels.Content) == 0 {
-		return nil
+// AllLabels yields the labels in the order they are written (a key written
+// twice comes twice; a map keeps its last value).
+func (m Meta) AllLabels() iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		if m.labels == nil || m.labels.Kind != yaml.MappingNode {
+			return
+		}
+		for i := 0; i+1 < len(m.labels.Content); i += 2 {
+			if !yield(m.labels.Content[i].Value, m.labels.Content[i+1].Value) {
+				return
+			}
+		}
 	}
-	out := make(map[string]string, len(m.labels.Content)/2)
-	for i := 0; i+1 < len(m.labels.Content); i += 2 {
-		out[m.labels.Content[i].Value] = m.labels.Content[i+1].Value
+}
+
+// NumLabels is how many labels AllLabels yields.
+func (m Meta) NumLabels() int {
+	if m.labels == nil || m.labels.Kind != yaml.MappingNode {
+		return 0
 	}
-	return out
+	return len(m.labels.Content) / 2
 }
 
 // child returns the value of key in a mapping node, or nil.

@@ -119,7 +119,10 @@ func NewExporter(ess ExportedServiceSet) (*Exporter, []SkippedRule) {
 // Export returns the exported (post-alias) name of svc, the index of the
 // rule that matched, and whether any rule matched. The first matching rule
 // wins, so more specific rules must come first.
-func (e *Exporter) Export(svc ServiceName, serviceLabels map[string]string) (ServiceName, int, bool) {
+func (e *Exporter) Export(svc ServiceName, serviceLabels labels.Labels) (ServiceName, int, bool) {
+	if serviceLabels == nil {
+		serviceLabels = labels.Set(nil)
+	}
 	for _, r := range e.rules {
 		if r.name != nil {
 			if r.name.matches(svc) {
@@ -130,7 +133,7 @@ func (e *Exporter) Export(svc ServiceName, serviceLabels map[string]string) (Ser
 		if !wildcard(r.namespace) && r.namespace != svc.Namespace {
 			continue
 		}
-		if !r.selector.Matches(labels.Set(serviceLabels)) {
+		if !r.selector.Matches(serviceLabels) {
 			continue
 		}
 		// Aliases are matched against the original name, first match wins;

@@ -1,6 +1,7 @@
 package federation_test
 
 import (
+	"k8s.io/apimachinery/pkg/labels"
 	"strings"
 	"testing"
 
@@ -41,12 +42,12 @@ func FuzzRulesAndNames(f *testing.F) {
 			}},
 			{Type: labelKey},
 		}}}
-		labels := map[string]string{labelKey: labelValue}
+		svcLabels := labels.Set{labelKey: labelValue}
 
 		ex, _ := federation.NewExporter(ess)
-		exported, rule, ok := ex.Export(svc, labels)
+		exported, rule, ok := ex.Export(svc, svcLabels)
 		ex2, _ := federation.NewExporter(ess)
-		if e2, r2, ok2 := ex2.Export(svc, labels); e2 != exported || r2 != rule || ok2 != ok {
+		if e2, r2, ok2 := ex2.Export(svc, svcLabels); e2 != exported || r2 != rule || ok2 != ok {
 			t.Fatalf("Export not deterministic: %v %d %v, then %v %d %v", exported, rule, ok, e2, r2, ok2)
 		}
 		if ok {

@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"k8s.io/apimachinery/pkg/labels"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -187,7 +188,7 @@ func TestExportLabelSelector(t *testing.T) {
 	}
 	tests := []struct {
 		svc    ServiceName
-		labels map[string]string
+		labels labels.Set
 		want   ServiceName
 		ok     bool
 	}{

@@ -35,10 +35,42 @@ func (p Port) Protocol() string {
 	return protocol.FromServicePort(p.Number, p.Name, p.Transport, p.AppProtocol)
 }
 
+// Labels are an object's labels in the order they are written. A fleet
+// has a set per Service and per workload, mostly of one or two labels: as a
+// slice of pairs they take a fraction of the memory of a map. A key written
+// twice counts with its last value, as in a map. Labels implement
+// apimachinery's labels.Labels, for label selectors.
+type Labels []Label
+
+// Label is one label.
+type Label struct{ Key, Value string }
+
+// Lookup returns the value of key and whether it is there.
+func (l Labels) Lookup(key string) (string, bool) {
+	for i := len(l) - 1; i >= 0; i-- {
+		if l[i].Key == key {
+			return l[i].Value, true
+		}
+	}
+	return "", false
+}
+
+// Has reports whether key is there.
+func (l Labels) Has(key string) bool {
+	_, ok := l.Lookup(key)
+	return ok
+}
+
+// Get returns the value of key, "" when it is not there.
+func (l Labels) Get(key string) string {
+	v, _ := l.Lookup(key)
+	return v
+}
+
 // Service is a Kubernetes Service.
 type Service struct {
 	federation.ServiceName
-	Labels   map[string]string
+	Labels   Labels
 	ExportTo string
 	Type     string
 	Ports    []Port
@@ -55,7 +87,7 @@ type Service struct {
 // Workload is anything that runs pods: a Pod, or a controller's pod template.
 type Workload struct {
 	Namespace      string
-	PodLabels      map[string]string
+	PodLabels      Labels
 	ServiceAccount string
 	// ContainerPorts maps container port names to numbers.
 	ContainerPorts map[string]int32
@@ -142,8 +174,8 @@ func (inv *Inventory) AddWorkload(w *Workload) {
 	}
 	inv.workloads++
 	inv.identities[identity{w.Namespace, w.ServiceAccount}] = true
-	for k, v := range w.PodLabels {
-		key := nsLabel{w.Namespace, k, v}
+	for _, l := range w.PodLabels {
+		key := nsLabel{w.Namespace, l.Key, l.Value}
 		p := inv.byLabel[key]
 		if p.first == nil {
 			p.first = w
@@ -216,9 +248,9 @@ func (inv *Inventory) Selected(namespace string, selector map[string]string) []*
 	return out
 }
 
-func matches(selector, labels map[string]string) bool {
+func matches(selector map[string]string, labels Labels) bool {
 	for k, v := range selector {
-		if got, ok := labels[k]; !ok || got != v {
+		if got, ok := labels.Lookup(k); !ok || got != v {
 			return false
 		}
 	}

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"k8s.io/apimachinery/pkg/labels"
 	"strings"
 	"testing"
 
@@ -175,7 +176,7 @@ func TestParseWorkloadKinds(t *testing.T) {
 			if len(errs) > 0 {
 				t.Fatal(errs)
 			}
-			if w.ServiceAccount != tc.sa || w.PodLabels["app"] != tc.labels {
+			if w.ServiceAccount != tc.sa || w.PodLabels.Get("app") != tc.labels {
 				t.Errorf("got account %q labels %v, want %q app=%s", w.ServiceAccount, w.PodLabels, tc.sa, tc.labels)
 			}
 		})
@@ -185,14 +186,14 @@ func TestParseWorkloadKinds(t *testing.T) {
 func TestSelectedAndServiceAccounts(t *testing.T) {
 	inv := New()
 	svc := &Service{ServiceName: federation.ServiceName{Name: "s", Namespace: "a"}, Selector: map[string]string{"app": "x", "tier": "web"}}
-	add := func(ns, name, sa string, labels map[string]string) {
+	add := func(ns, name, sa string, labels Labels) {
 		inv.AddWorkload(&Workload{Namespace: ns, ServiceAccount: sa, PodLabels: labels})
 	}
-	add("a", "match-1", "sa-b", map[string]string{"app": "x", "tier": "web", "v": "1"})
-	add("a", "match-2", "sa-a", map[string]string{"app": "x", "tier": "web"})
-	add("a", "match-3", "sa-a", map[string]string{"app": "x", "tier": "web", "v": "3"})
-	add("a", "partial", "sa-partial", map[string]string{"app": "x"})
-	add("b", "other-namespace", "sa-other", map[string]string{"app": "x", "tier": "web"})
+	add("a", "match-1", "sa-b", Labels{{"app", "x"}, {"tier", "web"}, {"v", "1"}})
+	add("a", "match-2", "sa-a", Labels{{"app", "x"}, {"tier", "web"}})
+	add("a", "match-3", "sa-a", Labels{{"app", "x"}, {"tier", "web"}, {"v", "3"}})
+	add("a", "partial", "sa-partial", Labels{{"app", "x"}})
+	add("b", "other-namespace", "sa-other", Labels{{"app", "x"}, {"tier", "web"}})
 	if got := strings.Join(inv.ServiceAccounts(svc), ","); got != "sa-a,sa-b" {
 		t.Errorf("ServiceAccounts = %s, want sa-a,sa-b (sorted, distinct, same namespace, all labels)", got)
 	}
@@ -200,7 +201,9 @@ func TestSelectedAndServiceAccounts(t *testing.T) {
 		t.Errorf("an empty selector selects nothing, got %d workloads", len(got))
 	}
 	// Backends are cached per Service; a workload added later counts.
-	add("a", "match-4", "sa-c", map[string]string{"app": "x", "tier": "web"})
+	// A key written twice counts with its last value.
+	add("a", "match-4", "sa-c", Labels{{"tier", "db"}, {"app", "x"}, {"tier", "web"}})
+	add("a", "overwritten", "sa-overwritten", Labels{{"tier", "web"}, {"app", "x"}, {"tier", "db"}})
 	if got := strings.Join(inv.ServiceAccounts(svc), ","); got != "sa-a,sa-b,sa-c" {
 		t.Errorf("ServiceAccounts after adding a workload = %s, want sa-a,sa-b,sa-c", got)
 	}
@@ -232,5 +235,28 @@ func TestParseServiceWithoutName(t *testing.T) {
 	o := object(t, "apiVersion: v1\nkind: Service\nmetadata: {namespace: a}\nspec: {}\n")
 	if _, errs := ParseService(fn.MetaOf(o), ""); len(errs) == 0 || errs[0].Path != "metadata.name" {
 		t.Errorf("errors %v, want one on metadata.name", errs)
+	}
+}
+
+// Labels read like a map, so apimachinery's label selectors match them as
+// they match a labels.Set.
+func TestLabelsAsSelectorInput(t *testing.T) {
+	l := Labels{{"app", "x"}, {"tier", "db"}, {"tier", "web"}}
+	if v, ok := l.Lookup("tier"); !ok || v != "web" || !l.Has("app") || l.Has("v") || l.Get("v") != "" {
+		t.Errorf("Lookup(tier) = %q, %v; Has(app) %v; Has(v) %v", v, ok, l.Has("app"), l.Has("v"))
+	}
+	for _, tc := range []struct {
+		selector string
+		want     bool
+	}{
+		{"tier=web", true}, {"tier=db", false}, {"app in (x,y),!v", true}, {"v", false},
+	} {
+		sel, err := labels.Parse(tc.selector)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sel.Matches(l); got != tc.want || got != sel.Matches(labels.Set{"app": "x", "tier": "web"}) {
+			t.Errorf("%q matches %v, want %v", tc.selector, got, tc.want)
+		}
 	}
 }

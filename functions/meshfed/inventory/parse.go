@@ -132,6 +132,40 @@ func (r *fieldReader) stringMap(n *yaml.Node, path string, fields ...string) map
 	return m
 }
 
+// labels is stringMap for labels.
+func (r *fieldReader) labels(n *yaml.Node, path string, fields ...string) Labels {
+	v, wrong := lookup(n, fields...)
+	if v == nil && !wrong {
+		return nil
+	}
+	if wrong || v.Kind != yaml.MappingNode {
+		r.fail(joinFields(path, fields), "a map of strings")
+		return nil
+	}
+	l := make(Labels, 0, len(v.Content)/2)
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, val := v.Content[i], v.Content[i+1]
+		if k.Kind != yaml.ScalarNode || val.Kind != yaml.ScalarNode {
+			r.fail(joinFields(path, fields), "a map of strings")
+			return nil
+		}
+		l = append(l, Label{k.Value, val.Value})
+	}
+	return l
+}
+
+// labelsOf returns an object's metadata.labels as fn.Meta reads them.
+func labelsOf(meta fn.Meta) Labels {
+	if meta.NumLabels() == 0 {
+		return nil
+	}
+	l := make(Labels, 0, meta.NumLabels())
+	for k, v := range meta.AllLabels() {
+		l = append(l, Label{k, v})
+	}
+	return l
+}
+
 func (r *fieldReader) slice(n *yaml.Node, path string, fields ...string) []*yaml.Node {
 	v, wrong := lookup(n, fields...)
 	if v == nil && !wrong {
@@ -192,7 +226,7 @@ func ParseService(meta fn.Meta, name string) (*Service, []fn.FieldError) {
 	var r fieldReader
 	s := &Service{
 		ServiceName: federation.ServiceName{Name: name, Namespace: meta.Namespace},
-		Labels:      meta.Labels(),
+		Labels:      labelsOf(meta),
 		ExportTo:    meta.Annotation(ExportToAnnotation),
 		Ref:         diag.RefOfMeta(meta),
 	}
@@ -257,7 +291,7 @@ func ParseWorkload(meta fn.Meta) (*Workload, []fn.FieldError) {
 		}
 		pod = t
 	}
-	w.PodLabels = r.stringMap(pod, path, "metadata", "labels")
+	w.PodLabels = r.labels(pod, path, "metadata", "labels")
 	if sa := r.str(pod, path, "spec", "serviceAccountName"); sa != "" {
 		w.ServiceAccount = sa
 	} else if sa := r.str(pod, path, "spec", "serviceAccount"); sa != "" {
