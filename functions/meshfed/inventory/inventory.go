@@ -89,9 +89,27 @@ type Workload struct {
 	Namespace      string
 	PodLabels      Labels
 	ServiceAccount string
-	// ContainerPorts maps container port names to numbers.
-	ContainerPorts map[string]int32
+	// ContainerPorts are the named container ports, in the order written
+	// (a slice: most workloads name one or two).
+	ContainerPorts []ContainerPort
 	Ref            diag.Ref
+}
+
+// ContainerPort is a named container port.
+type ContainerPort struct {
+	Name   string
+	Number int32
+}
+
+// ContainerPort returns the number of the container port of that name; a
+// name written twice counts with its last number.
+func (w *Workload) ContainerPort(name string) (int32, bool) {
+	for i := len(w.ContainerPorts) - 1; i >= 0; i-- {
+		if w.ContainerPorts[i].Name == name {
+			return w.ContainerPorts[i].Number, true
+		}
+	}
+	return 0, false
 }
 
 // Inventory indexes one mesh's Services and workloads.
@@ -169,7 +187,9 @@ func (inv *Inventory) AddService(s *Service) bool {
 // AddWorkload adds a workload.
 func (inv *Inventory) AddWorkload(w *Workload) {
 	if inv.byLabel == nil {
-		inv.byLabel = make(map[nsLabel]postings, inv.sizeHint)
+		// Workloads usually have a label or two of their own (app) and a
+		// few shared ones.
+		inv.byLabel = make(map[nsLabel]postings, 2*inv.sizeHint)
 		inv.identities = make(map[identity]bool, inv.sizeHint)
 	}
 	inv.workloads++
@@ -292,7 +312,7 @@ func (inv *Inventory) TargetPort(s *Service, p Port) (port int32, ok bool) {
 	}
 	var found int32
 	for _, w := range inv.Backends(s) {
-		n, has := w.ContainerPorts[p.TargetName]
+		n, has := w.ContainerPort(p.TargetName)
 		if !has {
 			continue
 		}

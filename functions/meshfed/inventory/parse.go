@@ -111,45 +111,45 @@ func (r *fieldReader) integer(n *yaml.Node, path string, fields ...string) int32
 	return 0
 }
 
-func (r *fieldReader) stringMap(n *yaml.Node, path string, fields ...string) map[string]string {
+// stringPairs returns a field that must be a map of strings, nil when it
+// is absent or (recorded) of another type.
+func (r *fieldReader) stringPairs(n *yaml.Node, path string, fields ...string) *yaml.Node {
 	v, wrong := lookup(n, fields...)
 	if v == nil && !wrong {
 		return nil
 	}
-	if wrong || v.Kind != yaml.MappingNode {
+	ok := !wrong && v.Kind == yaml.MappingNode
+	for i := 0; ok && i+1 < len(v.Content); i += 2 {
+		ok = v.Content[i].Kind == yaml.ScalarNode && v.Content[i+1].Kind == yaml.ScalarNode
+	}
+	if !ok {
 		r.fail(joinFields(path, fields), "a map of strings")
+		return nil
+	}
+	return v
+}
+
+func (r *fieldReader) stringMap(n *yaml.Node, path string, fields ...string) map[string]string {
+	v := r.stringPairs(n, path, fields...)
+	if v == nil {
 		return nil
 	}
 	m := make(map[string]string, len(v.Content)/2)
 	for i := 0; i+1 < len(v.Content); i += 2 {
-		k, val := v.Content[i], v.Content[i+1]
-		if k.Kind != yaml.ScalarNode || val.Kind != yaml.ScalarNode {
-			r.fail(joinFields(path, fields), "a map of strings")
-			return nil
-		}
-		m[k.Value] = val.Value
+		m[v.Content[i].Value] = v.Content[i+1].Value
 	}
 	return m
 }
 
 // labels is stringMap for labels.
 func (r *fieldReader) labels(n *yaml.Node, path string, fields ...string) Labels {
-	v, wrong := lookup(n, fields...)
-	if v == nil && !wrong {
-		return nil
-	}
-	if wrong || v.Kind != yaml.MappingNode {
-		r.fail(joinFields(path, fields), "a map of strings")
+	v := r.stringPairs(n, path, fields...)
+	if v == nil {
 		return nil
 	}
 	l := make(Labels, 0, len(v.Content)/2)
 	for i := 0; i+1 < len(v.Content); i += 2 {
-		k, val := v.Content[i], v.Content[i+1]
-		if k.Kind != yaml.ScalarNode || val.Kind != yaml.ScalarNode {
-			r.fail(joinFields(path, fields), "a map of strings")
-			return nil
-		}
-		l = append(l, Label{k.Value, val.Value})
+		l = append(l, Label{v.Content[i].Value, v.Content[i+1].Value})
 	}
 	return l
 }
@@ -319,10 +319,7 @@ func ParseWorkload(meta fn.Meta) (*Workload, []fn.FieldError) {
 			if !ok {
 				number = r.integer(p, pp(), "containerPort")
 			}
-			if w.ContainerPorts == nil {
-				w.ContainerPorts = map[string]int32{}
-			}
-			w.ContainerPorts[name] = number
+			w.ContainerPorts = append(w.ContainerPorts, ContainerPort{name, number})
 		}
 	}
 	return w, r.errs

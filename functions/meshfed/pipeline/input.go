@@ -255,10 +255,11 @@ func decodeConfig(o *kfn.KubeObject, f *diag.Findings) (config, bool) {
 // readItem reads an item into m and reports whether m keeps the item
 // itself (to patch or check it later).
 func readItem(m *mesh, o *kfn.KubeObject, meta fn.Meta, name, namespace string, f *diag.Findings) (kept bool) {
-	ref := diag.RefOfMeta(meta)
+	// The reference is made only for a message: this runs for every item.
+	ref := func() *diag.Ref { r := diag.RefOfMeta(meta); return &r }
 	report := func(errs []fn.FieldError) bool {
 		for _, e := range errs {
-			f.Errorf(&ref, e.Path, "%s: fix the item (meshfed reads it as %s)", e.Message, m.describe())
+			f.Errorf(ref(), e.Path, "%s: fix the item (meshfed reads it as %s)", e.Message, m.describe())
 		}
 		return len(errs) == 0
 	}
@@ -267,7 +268,7 @@ func readItem(m *mesh, o *kfn.KubeObject, meta fn.Meta, name, namespace string, 
 		s, errs := inventory.ParseService(meta, name)
 		s.Namespace = namespace
 		if report(errs) && !m.inv.AddService(s) {
-			f.Errorf(&ref, "metadata.name", "Service %s appears twice in %s: remove one", s.ServiceName, m.describe())
+			f.Errorf(ref(), "metadata.name", "Service %s appears twice in %s: remove one", s.ServiceName, m.describe())
 		}
 	case inventory.IsWorkload(meta):
 		w, errs := inventory.ParseWorkload(meta)
@@ -276,7 +277,7 @@ func readItem(m *mesh, o *kfn.KubeObject, meta fn.Meta, name, namespace string, 
 			m.inv.AddWorkload(w)
 		}
 	case meta.Group() == federation.Group:
-		readFederation(m, o, name, namespace, ref, f)
+		readFederation(m, o, name, namespace, *ref(), f)
 		if m.name == "" {
 			m.federationObjects[meta.Kind+"/"+name] = o
 			return true

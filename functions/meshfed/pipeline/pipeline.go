@@ -171,10 +171,10 @@ func emit(outs []generated, f *diag.Findings) ([]fn.Generated, bool) {
 	return result, !f.HasErrors()
 }
 
-// sortObjects orders objects by apiVersion, kind, namespace and name. It
-// sorts indices and then moves each object once: swapping the objects
-// themselves (a few hundred bytes each) made sorting a large fleet's
-// objects grow faster than their number.
+// sortObjects orders objects by apiVersion, kind, namespace and name,
+// stably. It sorts indices and then moves each object once: swapping the
+// objects themselves (a few hundred bytes each) made sorting a large
+// fleet's objects grow faster than their number.
 func sortObjects(objs []render.Object) {
 	order := make([]int32, len(objs))
 	for i := range order {
@@ -193,11 +193,24 @@ func sortObjects(objs []render.Object) {
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
-	sorted := make([]render.Object, len(objs))
-	for i, j := range order {
-		sorted[i] = objs[j]
+	// Position i takes objs[order[i]]: follow each cycle of the
+	// permutation, moving every object once, without a second slice.
+	for i := range order {
+		if order[i] == int32(i) {
+			continue
+		}
+		saved, j := objs[i], int32(i)
+		for {
+			k := order[j]
+			order[j] = j
+			if k == int32(i) {
+				objs[j] = saved
+				break
+			}
+			objs[j] = objs[k]
+			j = k
+		}
 	}
-	copy(objs, sorted)
 }
 
 // summary is the one info result per config: what was generated.
