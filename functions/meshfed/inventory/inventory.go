@@ -187,9 +187,9 @@ func (inv *Inventory) AddService(s *Service) bool {
 // AddWorkload adds a workload.
 func (inv *Inventory) AddWorkload(w *Workload) {
 	if inv.byLabel == nil {
-		// Workloads usually have a label or two of their own (app) and a
-		// few shared ones.
-		inv.byLabel = make(map[nsLabel]postings, 2*inv.sizeHint)
+		// Workloads usually have one label of their own (app) and a few
+		// shared by many.
+		inv.byLabel = make(map[nsLabel]postings, inv.sizeHint)
 		inv.identities = make(map[identity]bool, inv.sizeHint)
 	}
 	inv.workloads++

@@ -206,13 +206,20 @@ func exportPorts(m *mesh, svc *inventory.Service, c config, explicit []v1alpha1.
 		}
 		out = append(out, v1alpha1.Port{Number: p.Number, Name: p.Name, Protocol: p.Protocol(), TargetPort: target})
 	}
-	return completePorts(out)
+	completeOwnPorts(out)
+	return out
 }
 
 // completePorts names unnamed ports (ServiceEntry ports need a name) and
-// canonicalises protocols, in port-number order.
+// canonicalises protocols, in port-number order, in a copy of in.
 func completePorts(in []v1alpha1.Port) []v1alpha1.Port {
 	out := append([]v1alpha1.Port(nil), in...)
+	completeOwnPorts(out)
+	return out
+}
+
+// completeOwnPorts is completePorts in place, for ports the caller made.
+func completeOwnPorts(out []v1alpha1.Port) {
 	for i := range out {
 		if p, ok := canonicalProtocol(out[i].Protocol); ok {
 			out[i].Protocol = p
@@ -222,7 +229,6 @@ func completePorts(in []v1alpha1.Port) []v1alpha1.Port {
 		}
 	}
 	slices.SortStableFunc(out, func(a, b v1alpha1.Port) int { return cmp.Compare(a.Number, b.Number) })
-	return out
 }
 
 // renderExport turns a plan into objects.

@@ -112,10 +112,11 @@ func resolveImportPeer(in *input, c config, i int, p v1alpha1.ImportPeer, f *dia
 			if len(is.svc.Ports) == 0 {
 				f.Errorf(&is.svc.Ref, "spec.ports", "peer Service %s (imported as %q) has no ports; add them, or set MeshImport %s %s.services[] with host %q and ports", is.svc.ServiceName, e.host, c.name, field, e.host)
 			}
+			e.ports = make([]v1alpha1.Port, 0, len(is.svc.Ports))
 			for _, sp := range is.svc.Ports {
 				e.ports = append(e.ports, v1alpha1.Port{Number: sp.Number, Name: sp.Name, Protocol: sp.Protocol()})
 			}
-			e.ports = completePorts(e.ports)
+			completeOwnPorts(e.ports)
 			for _, sa := range peer.inv.ServiceAccounts(is.svc) {
 				e.sans = append(e.sans, spiffeID(trustDomain, is.svc.Namespace, sa))
 			}

@@ -215,13 +215,20 @@ func sortObjects(objs []render.Object) {
 
 // summary is the one info result per config: what was generated.
 func summary(g generated) string {
-	counts := map[string]int{}
+	type kind struct{ kind, apiVersion string }
+	counts := map[kind]int{}
 	for _, o := range g.objs {
-		counts[o.Kind+" ("+o.APIVersion+")"]++
+		counts[kind{o.Kind, o.APIVersion}]++
 	}
 	parts := make([]string, 0, len(counts))
-	for _, k := range sortedKeys(counts) {
-		parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
+	for k, n := range counts {
+		parts = append(parts, fmt.Sprintf("%d %s (%s)", n, k.kind, k.apiVersion))
 	}
+	// By kind and apiVersion, as the keys "<kind> (<apiVersion>)" sort.
+	slices.SortFunc(parts, func(a, b string) int {
+		_, ka, _ := strings.Cut(a, " ")
+		_, kb, _ := strings.Cut(b, " ")
+		return strings.Compare(ka, kb)
+	})
 	return fmt.Sprintf("%s generated %s", g.cfg.key(), strings.Join(parts, ", "))
 }

@@ -139,7 +139,15 @@ func stringField(buf *bytes.Buffer, key, s string) bool {
 
 // stringMapText writes a map's entries, keys sorted, at indent.
 func stringMapText(buf *bytes.Buffer, m map[string]string, indent int) bool {
-	for _, k := range slices.Sorted(maps.Keys(m)) {
+	// Most maps here are a selector of a label or two: their keys are
+	// sorted in an array on the stack.
+	var small [8]string
+	keys := small[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
 		writeIndent(buf, indent)
 		if !fn.AppendScalar(buf, yaml.NodeTagString, k) {
 			return false
