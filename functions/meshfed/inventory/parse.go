@@ -184,31 +184,38 @@ func (r *fieldReader) slice(n *yaml.Node, path string, fields ...string) []*yaml
 	return nil
 }
 
-// stringField, intField and objectsField read one field of n as str,
-// integer and slice do, without a path: ok is false when the field is
-// there with another type, and the caller then reads it with the
-// fieldReader to record the problem at its path.
-func stringField(n *yaml.Node, field string) (string, bool) {
+// lazyPath is a field's path, written only when a problem is recorded:
+// a fleet's Services and workloads have thousands of ports, and building
+// "spec.ports[3]" for each cost more than reading the port.
+type lazyPath func() string
+
+// strAt, intAt and objectsAt read one field of n as str, integer and slice
+// do, taking the path only to record a problem.
+func (r *fieldReader) strAt(n *yaml.Node, path lazyPath, field string) string {
 	v, wrong := lookup(n, field)
-	switch {
-	case wrong:
-		return "", false
-	case v == nil:
-		return "", true
+	if !wrong && (v == nil || isStringScalar(v)) {
+		if v == nil {
+			return ""
+		}
+		return v.Value
 	}
-	return v.Value, isStringScalar(v)
+	return r.str(n, path(), field)
 }
 
-func intField(n *yaml.Node, field string) (int32, bool) {
-	var r fieldReader
-	i := r.integer(n, "", field)
-	return i, len(r.errs) == 0
+func (r *fieldReader) intAt(n *yaml.Node, path lazyPath, field string) int32 {
+	var quiet fieldReader
+	if i := quiet.integer(n, "", field); len(quiet.errs) == 0 {
+		return i
+	}
+	return r.integer(n, path(), field)
 }
 
-func objectsField(n *yaml.Node, field string) ([]*yaml.Node, bool) {
-	var r fieldReader
-	l := r.slice(n, "", field)
-	return l, len(r.errs) == 0
+func (r *fieldReader) objectsAt(n *yaml.Node, path lazyPath, field string) []*yaml.Node {
+	var quiet fieldReader
+	if l := quiet.slice(n, "", field); len(quiet.errs) == 0 {
+		return l
+	}
+	return r.slice(n, path(), field)
 }
 
 func joinFields(path string, fields []string) string {
@@ -242,29 +249,19 @@ func ParseService(meta fn.Meta, name string) (*Service, []fn.FieldError) {
 	ports := r.slice(n, "", "spec", "ports")
 	s.Ports = make([]Port, 0, len(ports))
 	for i, p := range ports {
-		// The path is written only for a problem.
 		path := func() string { return "spec.ports[" + strconv.Itoa(i) + "]" }
-		str := func(field string) string {
-			v, ok := stringField(p, field)
-			if !ok {
-				v = r.str(p, path(), field)
-			}
-			return v
+		port := Port{
+			Name:        r.strAt(p, path, "name"),
+			Number:      r.intAt(p, path, "port"),
+			Transport:   r.strAt(p, path, "protocol"),
+			AppProtocol: r.strAt(p, path, "appProtocol"),
 		}
-		integer := func(field string) int32 {
-			v, ok := intField(p, field)
-			if !ok {
-				v = r.integer(p, path(), field)
-			}
-			return v
-		}
-		port := Port{Name: str("name"), Number: integer("port"), Transport: str("protocol"), AppProtocol: str("appProtocol")}
 		// targetPort is an int-or-string.
 		if t, found := r.value(p, "targetPort"); found {
 			if t != nil && t.Kind == yaml.ScalarNode && t.Tag == "!!int" {
-				port.TargetNumber = integer("targetPort")
+				port.TargetNumber = r.intAt(p, path, "targetPort")
 			} else {
-				port.TargetName = str("targetPort")
+				port.TargetName = r.strAt(p, path, "targetPort")
 			}
 		}
 		s.Ports = append(s.Ports, port)
@@ -298,28 +295,13 @@ func ParseWorkload(meta fn.Meta) (*Workload, []fn.FieldError) {
 		// The deprecated field still sets the account when the new one is unset.
 		w.ServiceAccount = sa
 	}
-	// Paths are written only for a problem: a fleet's workloads have
-	// thousands of ports.
 	for i, c := range r.slice(pod, path, "spec", "containers") {
 		cp := func() string { return strings.TrimPrefix(fmt.Sprintf("%s.spec.containers[%d]", path, i), ".") }
-		ports, ok := objectsField(c, "ports")
-		if !ok {
-			ports = r.slice(c, cp(), "ports")
-		}
-		for j, p := range ports {
+		for j, p := range r.objectsAt(c, cp, "ports") {
 			pp := func() string { return fmt.Sprintf("%s.ports[%d]", cp(), j) }
-			name, ok := stringField(p, "name")
-			if !ok {
-				name = r.str(p, pp(), "name")
+			if name := r.strAt(p, pp, "name"); name != "" {
+				w.ContainerPorts = append(w.ContainerPorts, ContainerPort{name, r.intAt(p, pp, "containerPort")})
 			}
-			if name == "" {
-				continue
-			}
-			number, ok := intField(p, "containerPort")
-			if !ok {
-				number = r.integer(p, pp(), "containerPort")
-			}
-			w.ContainerPorts = append(w.ContainerPorts, ContainerPort{name, number})
 		}
 	}
 	return w, r.errs
