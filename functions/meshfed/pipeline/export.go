@@ -98,13 +98,12 @@ func resolveExportPeer(in *input, c config, i int, p v1alpha1.ExportPeer, plan *
 	via := fmt.Sprintf("ExportedServiceSet %s and the peer's ImportedServiceSet %s", p.Name, remote)
 	exported := exportedSet(in.local, ess, f)
 	for _, e := range exported {
-		if plan.exportedTo == nil {
-			break // one peer: nothing to compare
+		if plan.exportedTo != nil { // nil with one peer: nothing to compare
+			if plan.exportedTo[e.svc.ServiceName] == nil {
+				plan.exportedTo[e.svc.ServiceName] = map[string]bool{}
+			}
+			plan.exportedTo[e.svc.ServiceName][p.Name] = true
 		}
-		if plan.exportedTo[e.svc.ServiceName] == nil {
-			plan.exportedTo[e.svc.ServiceName] = map[string]bool{}
-		}
-		plan.exportedTo[e.svc.ServiceName][p.Name] = true
 	}
 	for _, is := range importedSet(exported, iss, p.ClusterDomain, f) {
 		plan.expose(in.local, is.imported.Host, is.svc, via, nil, nil, c, f)
