@@ -52,13 +52,28 @@ func DecodeMapStrict(raw map[string]any, out any, skip ...string) []FieldError {
 	if err := json.Unmarshal(b, out); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			errs = append(errs, FieldError{Path: te.Field, Message: fmt.Sprintf("must be of type %s, not %s", jsonTypeName(te.Type), te.Value)})
+			want := jsonTypeName(te.Type)
+			msg := fmt.Sprintf("must be of type %s, not %s", want, te.Value)
+			if hint, ok := typeHints[want]; ok {
+				msg += ": " + hint
+			}
+			errs = append(errs, FieldError{Path: te.Field, Message: msg})
 		} else {
 			errs = append(errs, FieldError{Path: ".", Message: err.Error()})
 		}
 	}
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Path < errs[j].Path })
 	return errs
+}
+
+// typeHints say how to write a value of each type in YAML: the fix for a
+// value of the wrong type.
+var typeHints = map[string]string{
+	"string":  `write text, in quotes if YAML would read it as something else (e.g. "8080", "true")`,
+	"integer": "write a number without quotes, e.g. 15443",
+	"boolean": "write true or false, without quotes",
+	"list":    "write a YAML list, one `- ` entry a line (or [a, b])",
+	"object":  "write a mapping of fields, `key: value` on indented lines below it",
 }
 
 func jsonTypeName(t reflect.Type) string {

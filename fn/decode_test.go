@@ -23,3 +23,31 @@ func TestDecodeStrictEmptyKeyHasPath(t *testing.T) {
 		}
 	}
 }
+
+// A value of the wrong type is reported with its path, both types and how
+// to write the expected one.
+func TestDecodeStrictTypeErrorsSayTheFix(t *testing.T) {
+	type spec struct {
+		Name  string          `json:"name"`
+		Port  int32           `json:"port"`
+		On    bool            `json:"on"`
+		Peers []string        `json:"peers"`
+		Sub   struct{ A int } `json:"sub"`
+	}
+	for _, tc := range []struct {
+		raw  map[string]any
+		want string
+	}{
+		{map[string]any{"port": "15443"}, `port: must be of type integer, not string: write a number without quotes, e.g. 15443`},
+		{map[string]any{"name": 8080.0}, `name: must be of type string, not number: write text, in quotes if YAML would read it as something else (e.g. "8080", "true")`},
+		{map[string]any{"on": "yes"}, `on: must be of type boolean, not string: write true or false, without quotes`},
+		{map[string]any{"peers": map[string]any{"a": "b"}}, "peers: must be of type list, not object: write a YAML list, one `- ` entry a line (or [a, b])"},
+		{map[string]any{"sub": "x"}, "sub: must be of type object, not string: write a mapping of fields, `key: value` on indented lines below it"},
+	} {
+		var out spec
+		errs := DecodeMapStrict(tc.raw, &out)
+		if len(errs) != 1 || errs[0].Path+": "+errs[0].Message != tc.want {
+			t.Errorf("%v: got %v, want %s", tc.raw, errs, tc.want)
+		}
+	}
+}
