@@ -10,6 +10,7 @@ import (
 	"time"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
+	"github.com/meshfed/meshfed/internal/yamltest"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -199,28 +200,11 @@ func nodeDiff(a, b *yaml.Node, path string) string {
 // withoutComments is input as kyaml writes it with every comment removed.
 func withoutComments(t testing.TB, input []byte) []byte {
 	t.Helper()
-	var out bytes.Buffer
-	rw := &kio.ByteReadWriter{Reader: bytes.NewReader(input), Writer: &out, OmitReaderAnnotations: true, KeepReaderAnnotations: true}
-	nodes, err := rw.Read()
+	out, err := yamltest.WithoutComments(input)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range append(nodes, rw.FunctionConfig, rw.Results) {
-		if n != nil {
-			clearComments(n.YNode())
-		}
-	}
-	if err := rw.Write(nodes); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
-}
-
-func clearComments(n *yaml.Node) {
-	n.HeadComment, n.LineComment, n.FootComment = "", "", ""
-	for _, c := range n.Content {
-		clearComments(c)
-	}
+	return out
 }
 
 // FuzzReadItemByItem: on any input readItemByItem takes, it reads what

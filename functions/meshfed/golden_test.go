@@ -11,6 +11,7 @@ import (
 
 	"github.com/meshfed/meshfed/fn"
 	"github.com/meshfed/meshfed/functions/meshfed/pipeline"
+	"github.com/meshfed/meshfed/internal/yamltest"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -208,26 +209,9 @@ func diffLines(want, got string) string {
 // removed.
 func withoutComments(t testing.TB, rl []byte) []byte {
 	t.Helper()
-	var out bytes.Buffer
-	rw := &kio.ByteReadWriter{Reader: bytes.NewReader(rl), Writer: &out, OmitReaderAnnotations: true, KeepReaderAnnotations: true}
-	nodes, err := rw.Read()
+	out, err := yamltest.WithoutComments(rl)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var clear func(n *yaml.Node)
-	clear = func(n *yaml.Node) {
-		n.HeadComment, n.LineComment, n.FootComment = "", "", ""
-		for _, c := range n.Content {
-			clear(c)
-		}
-	}
-	for _, n := range append(nodes, rw.FunctionConfig) {
-		if n != nil {
-			clear(n.YNode())
-		}
-	}
-	if err := rw.Write(nodes); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
+	return out
 }

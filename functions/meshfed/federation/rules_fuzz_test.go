@@ -1,13 +1,13 @@
 package federation_test
 
 import (
-	"k8s.io/apimachinery/pkg/labels"
 	"strings"
 	"testing"
 
 	"github.com/meshfed/meshfed/functions/meshfed/federation"
 	"github.com/meshfed/meshfed/functions/meshfed/render"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 

@@ -1,10 +1,10 @@
 package federation
 
 import (
-	"k8s.io/apimachinery/pkg/labels"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 func nameRule(ns, name string, alias *Alias) ExportRule {

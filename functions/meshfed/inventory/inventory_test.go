@@ -2,13 +2,13 @@ package inventory
 
 import (
 	"fmt"
-	"k8s.io/apimachinery/pkg/labels"
 	"strings"
 	"testing"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
 	"github.com/meshfed/meshfed/fn"
 	"github.com/meshfed/meshfed/functions/meshfed/federation"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 func object(t *testing.T, s string) *kfn.KubeObject {

@@ -1,0 +1,38 @@
+// Package yamltest holds YAML helpers shared by meshfed's tests.
+package yamltest
+
+import (
+	"bytes"
+
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// WithoutComments is a ResourceList (or a YAML stream) as kyaml writes it,
+// with every comment of its items, functionConfig and results removed: the
+// form kustomize and kpt send most often, which the edge reads item by
+// item.
+func WithoutComments(in []byte) ([]byte, error) {
+	var out bytes.Buffer
+	rw := &kio.ByteReadWriter{Reader: bytes.NewReader(in), Writer: &out, OmitReaderAnnotations: true, KeepReaderAnnotations: true}
+	nodes, err := rw.Read()
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range append(nodes, rw.FunctionConfig, rw.Results) {
+		if n != nil {
+			clearComments(n.YNode())
+		}
+	}
+	if err := rw.Write(nodes); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+func clearComments(n *yaml.Node) {
+	n.HeadComment, n.LineComment, n.FootComment = "", "", ""
+	for _, c := range n.Content {
+		clearComments(c)
+	}
+}
