@@ -31,7 +31,7 @@ func TestReadItemByItemMatchesKyaml(t *testing.T) {
 		}
 		checkReadItemByItem(t, file, input) // with comments, it rarely takes them
 		// Without comments, every one of them is plain.
-		if plain := withoutComments(t, input); !checkReadItemByItem(t, file+" without comments", plain) && !strings.Contains(file, "tricky") {
+		if plain := yamltest.WithoutComments(t, input); !checkReadItemByItem(t, file+" without comments", plain) && !strings.Contains(file, "tricky") {
 			t.Errorf("%s: a plain ResourceList without comments was not read item by item", file)
 		}
 	}
@@ -197,16 +197,6 @@ func nodeDiff(a, b *yaml.Node, path string) string {
 	return ""
 }
 
-// withoutComments is input as kyaml writes it with every comment removed.
-func withoutComments(t testing.TB, input []byte) []byte {
-	t.Helper()
-	out, err := yamltest.WithoutComments(input)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // FuzzReadItemByItem: on any input readItemByItem takes, it reads what
 // kyaml reads, node for node.
 //
@@ -219,7 +209,7 @@ func FuzzReadItemByItem(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(b)
-		f.Add(withoutComments(f, b))
+		f.Add(yamltest.WithoutComments(f, b))
 	}
 	f.Fuzz(func(t *testing.T, input []byte) {
 		timer := time.AfterFunc(5*time.Second, func() { panic(fmt.Sprintf("hang on %q", input)) })

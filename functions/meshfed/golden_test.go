@@ -36,7 +36,7 @@ func TestGolden(t *testing.T) {
 			// Without comments the input is what kustomize and kpt send
 			// most often, and the edge reads it item by item: runFunction
 			// compares that with reading the whole document.
-			runFunction(t, withoutComments(t, input))
+			runFunction(t, yamltest.WithoutComments(t, input))
 			wantFile := filepath.Join(dir, "_expected.yaml")
 			if os.Getenv("UPDATE_GOLDEN") != "" {
 				if err := os.WriteFile(wantFile, out, 0o644); err != nil {
@@ -203,15 +203,4 @@ func diffLines(want, got string) string {
 		}
 	}
 	return "(no line difference)"
-}
-
-// withoutComments is a ResourceList as kyaml writes it with its comments
-// removed.
-func withoutComments(t testing.TB, rl []byte) []byte {
-	t.Helper()
-	out, err := yamltest.WithoutComments(rl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

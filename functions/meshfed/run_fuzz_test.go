@@ -188,7 +188,7 @@ func assertFuzzItemsUnchanged(t *testing.T, input, out []byte) {
 // uncommented is a ResourceList or stream without its comments (itself
 // when kyaml cannot read or write it back).
 func uncommented(in []byte) []byte {
-	out, err := yamltest.WithoutComments(in)
+	out, err := yamltest.StripComments(in)
 	if err != nil {
 		return in
 	}
@@ -209,7 +209,7 @@ func runSeeds(tb testing.TB) [][]byte {
 			tb.Fatal(err)
 		}
 		// Without comments too: what the edge reads item by item.
-		seeds = append(seeds, b, withoutComments(tb, b))
+		seeds = append(seeds, b, yamltest.WithoutComments(tb, b))
 	}
 	for _, cluster := range []string{"west", "east"} {
 		var buf bytes.Buffer

@@ -77,9 +77,10 @@ type Service struct {
 	Selector map[string]string
 	Ref      diag.Ref
 
-	// backends caches Backends; backendsAt is the number of workloads the
-	// inventory had when it was computed (a workload added later makes it
-	// stale). Each port of an exported Service asks for them.
+	// backends caches Backends; backendsAt is one more than the number of
+	// workloads the inventory had when it was computed (0: never; a
+	// workload added later makes it stale). Each named target port of an
+	// exported Service and each import asks for them.
 	backends   []*Workload
 	backendsAt int
 }
