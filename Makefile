@@ -93,6 +93,6 @@ FUZZFLAGS = -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 50x
 .PHONY: fuzz
 fuzz:
 	$(GO) test ./functions/meshfed $(FUZZFLAGS) -fuzz '^FuzzRun$$'
-	$(GO) test ./fn $(FUZZFLAGS) -fuzz '^FuzzReadItemByItem$$'
+	$(GO) test ./fn $(FUZZFLAGS) -fuzz '^FuzzReadInput$$'
 	$(GO) test ./functions/meshfed/api/v1alpha1 $(FUZZFLAGS) -fuzz '^FuzzDecodeConfig$$'
 	$(GO) test ./functions/meshfed/federation $(FUZZFLAGS) -fuzz '^FuzzRulesAndNames$$'

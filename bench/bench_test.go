@@ -29,8 +29,7 @@ func readResourceList(tb testing.TB, input []byte) (kfn.KubeObjects, *kfn.KubeOb
 	if err != nil {
 		tb.Fatal(err)
 	}
-	rl, release := fn.NewResourceList(nodes, rw.FunctionConfig, 0)
-	tb.Cleanup(release)
+	rl := fn.NewResourceList(nodes, rw.FunctionConfig, 0)
 	return rl.Items, rl.FunctionConfig
 }
 
@@ -85,7 +84,7 @@ func BenchmarkProcess(b *testing.B) {
 func BenchmarkRun(b *testing.B) {
 	processors := map[string]fn.Processor{
 		"identity": fn.ProcessorFunc(func(*kfn.ResourceList) {}),
-		"meshfed":  new(pipeline.Function),
+		"meshfed":  fn.ProcessorFunc(pipeline.Process),
 	}
 	for _, kind := range []gen.Kind{gen.Exporter, gen.Importer} {
 		for _, n := range []int{500, 5000} {

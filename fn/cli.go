@@ -130,6 +130,16 @@ func ReadConfigFile(path string) ([]*yaml.RNode, error) {
 	if len(docs) == 0 {
 		return nil, fmt.Errorf("--config %s holds no YAML document", path)
 	}
+	var dup input
+	for i, d := range docs {
+		dup.duplicateKeys(d.YNode(), "", fmt.Sprintf("document %d", i+1), d)
+		if err := d.DeAnchor(); err != nil {
+			return nil, fmt.Errorf("--config %s: document %d: %v", path, i+1, err)
+		}
+	}
+	if len(dup.problems) > 0 {
+		return nil, fmt.Errorf("--config %s: %s", path, dup.problems[0].Message)
+	}
 	seen := map[string]int{}
 	for i, d := range docs {
 		id := fmt.Sprintf("%s %s %s/%s", d.GetApiVersion(), d.GetKind(), d.GetNamespace(), d.GetName())

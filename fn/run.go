@@ -5,7 +5,6 @@
 package fn
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -34,12 +33,11 @@ func (f ProcessorFunc) Process(rl *kfn.ResourceList) { f(rl) }
 // and only if there is an error-severity result or the input could not be
 // read; the orchestrators rely on it to stop a pipeline.
 //
-// It does what the SDK's fn.Execute does (kyaml's ByteReadWriter, keeping
-// the orchestrator's annotations and the item order) without its two extra
-// serialise-and-parse round trips per item, and it accepts a ResourceList
-// without a functionConfig, since meshfed's configs may be items. When p is
-// an ItemReader, a plain ResourceList is parsed item by item instead of as
-// one document (itemread.go), with the same result.
+// It reads as kyaml's ByteReadWriter reads (read.go: kustomize's and kpt's
+// reader, aliases resolved, duplicate keys refused), keeps the
+// orchestrator's annotations and the item order, and accepts a
+// ResourceList without a functionConfig, since meshfed's configs may be
+// items.
 func Run(p Processor, in io.Reader, out, stderr io.Writer) int {
 	return RunWith(p, in, out, stderr, Options{})
 }
@@ -48,17 +46,35 @@ func Run(p Processor, in io.Reader, out, stderr io.Writer) int {
 // Run describes; a plain multi-document stream is handled as stream.go
 // describes.
 func RunWith(p Processor, in io.Reader, out, stderr io.Writer, opts Options) int {
-	input, err := io.ReadAll(in)
+	b, err := io.ReadAll(in)
 	if err != nil {
 		fmt.Fprintf(stderr, "meshfed: reading stdin: %v\n", err)
 		return 1
 	}
-	rw, rl, forget, code := read(input, p, opts, stderr)
-	if code != 0 {
-		return code
+	input, err := readInput(b)
+	b = nil // let the input's bytes go
+	if err != nil {
+		fmt.Fprintf(stderr, "meshfed: reading stdin (a ResourceList or a YAML stream): %v\n", strings.TrimSpace(err.Error()))
+		return 1
 	}
-	defer forget()
+	rw := input.rw
 	rw.Writer = out
+	if results := notObjects(input.items, rw.FunctionConfig); len(results) > 0 {
+		return refuse(results, stderr)
+	}
+	rl := NewResourceList(input.items, rw.FunctionConfig, len(opts.Config))
+	if len(input.problems) > 0 {
+		// The processor never sees input that other tools would read
+		// differently: the items go back as they came, with the problems.
+		rl.Results = input.problems
+		if rw.WrappingKind != kio.ResourceListKind {
+			return reportStream(rl.Results, stderr)
+		}
+		if err := write(rw, rl); err != nil {
+			fmt.Fprintf(stderr, "meshfed: writing the ResourceList to stdout: %v\n", err)
+		}
+		return ReportToStderr(rl.Results, stderr)
+	}
 	if rw.WrappingKind != kio.ResourceListKind {
 		return runStream(p, rw, rl, stderr, opts)
 	}
@@ -70,45 +86,6 @@ func RunWith(p Processor, in io.Reader, out, stderr io.Writer, opts Options) int
 		return 1
 	}
 	return ReportToStderr(rl.Results, stderr)
-}
-
-// read parses input: item by item when p is an ItemReader and the input is
-// a plain ResourceList (itemread.go), else as one document with kyaml's
-// reader. A non-zero code means the input was refused (reported on stderr).
-func read(input []byte, p Processor, opts Options, stderr io.Writer) (rw *kio.ByteReadWriter, rl *kfn.ResourceList, forget func(), code int) {
-	// Configs added from the command line go in front of the items, so
-	// the items cannot be given to an ItemReader before they are.
-	ir, readsItems := p.(ItemReader)
-	readsItems = readsItems && len(opts.Config) == 0
-	if readsItems {
-		if rw, rl, forget, ok := readItemByItem(input, ir.ReadItems); ok {
-			return rw, rl, forget, 0
-		}
-	}
-	rw = &kio.ByteReadWriter{
-		Reader: bytes.NewReader(input),
-		// The orchestrator owns the id annotations: neither add nor strip them.
-		OmitReaderAnnotations: true,
-		KeepReaderAnnotations: true,
-	}
-	nodes, err := rw.Read()
-	rw.Reader = nil // let the input's bytes go
-	if err != nil {
-		fmt.Fprintf(stderr, "meshfed: reading stdin (a ResourceList or a YAML stream): %v\n", strings.TrimSpace(err.Error()))
-		return nil, nil, nil, 1
-	}
-	if results := notObjects(nodes, rw.FunctionConfig); len(results) > 0 {
-		return nil, nil, nil, refuse(results, stderr)
-	}
-	rl, forget = newResourceList(nodes, rw.FunctionConfig, len(opts.Config), writesItemByItem(rw))
-	if readsItems {
-		// A new run: readItemByItem may have given it some items.
-		observe := ir.ReadItems(len(rl.Items))
-		for _, o := range rl.Items {
-			observe(o)
-		}
-	}
-	return rw, rl, forget, 0
 }
 
 func write(rw *kio.ByteReadWriter, rl *kfn.ResourceList) error {
@@ -193,27 +170,15 @@ func refuse(results kfn.Results, stderr io.Writer) int {
 }
 
 // NewResourceList wraps the nodes read from a ResourceList as KubeObjects
-// without copying them, and records the node behind each item (ItemNode);
-// forget forgets them. extra is room for items the caller will add.
-// Release leaves these items as they are: the caller writes them.
-func NewResourceList(nodes []*yaml.RNode, functionConfig *yaml.RNode, extra int) (rl *kfn.ResourceList, forget func()) {
-	return newResourceList(nodes, functionConfig, extra, false)
-}
-
-// newResourceList is NewResourceList; prewrite enables Release (only for a
-// run whose writer writes item by item).
-func newResourceList(nodes []*yaml.RNode, functionConfig *yaml.RNode, extra int, prewrite bool) (rl *kfn.ResourceList, forget func()) {
-	rl = &kfn.ResourceList{Items: make(kfn.KubeObjects, 0, len(nodes)+extra), FunctionConfig: kfn.NewEmptyKubeObject()}
-	ynodes := make([]*yaml.Node, 0, len(nodes))
+// without copying them; extra is room for items the caller will add.
+func NewResourceList(nodes []*yaml.RNode, functionConfig *yaml.RNode, extra int) *kfn.ResourceList {
+	rl := &kfn.ResourceList{Items: make(kfn.KubeObjects, 0, len(nodes)+extra), FunctionConfig: kfn.NewEmptyKubeObject()}
 	for _, n := range nodes {
-		ynodes = append(ynodes, n.YNode())
 		rl.Items = append(rl.Items, kfn.MoveToKubeObject(n))
 	}
-	registerItems(rl.Items, ynodes, prewrite)
-	read := rl.Items[:len(ynodes)]
 	if functionConfig != nil {
 		// Copied, not moved: the writer echoes the original back.
 		rl.FunctionConfig = kfn.CopyToKubeObject(functionConfig)
 	}
-	return rl, func() { unregisterItems(read) }
+	return rl
 }

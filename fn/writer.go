@@ -41,10 +41,6 @@ func writeResourceList(rw *kio.ByteReadWriter, nodes []*yaml.RNode) error {
 	out.Write(enc.buf.Bytes())
 	out.WriteString("items:\n")
 	for _, n := range nodes {
-		if isPrewritten(n.YNode()) {
-			out.WriteString(n.YNode().Value)
-			continue
-		}
 		b, err := enc.item(n.YNode())
 		if err != nil {
 			return err

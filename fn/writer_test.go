@@ -50,27 +50,6 @@ func TestWriteResourceListMatchesKyaml(t *testing.T) {
 			t.Errorf("%s: writeResourceList differs from kyaml:\n--- kyaml\n%s\n--- writeResourceList\n%s", file, want, got)
 		}
 
-		// Released items are written as the same bytes.
-		rw, nodes, got = read()
-		rl, forget := newResourceList(nodes, rw.FunctionConfig, 0, true)
-		for _, o := range rl.Items {
-			Release(o)
-			if n := ItemNode(o); !isPrewritten(n) {
-				t.Fatalf("%s: an item was not released", file)
-			}
-		}
-		// The items now own the nodes, as in write.
-		nodes = nodes[:0]
-		for _, o := range rl.Items {
-			nodes = append(nodes, o.MoveToResourceNode())
-		}
-		if err := writeResourceList(rw, nodes); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-		forget()
-		if got.String() != want.String() {
-			t.Errorf("%s: released items written differently:\n--- kyaml\n%s\n--- released\n%s", file, want, got)
-		}
 	}
 }
 

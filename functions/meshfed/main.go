@@ -23,7 +23,7 @@ func main() {
 		Name:      "meshfed",
 		Version:   version,
 		Usage:     usage,
-		Processor: new(pipeline.Function),
+		Processor: fn.ProcessorFunc(pipeline.Process),
 	}
 	os.Exit(cmd.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

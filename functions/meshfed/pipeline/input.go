@@ -100,9 +100,7 @@ func isConfigKind(meta fn.Meta) bool {
 }
 
 // inputReader classifies and decodes the input: the items one at a time,
-// as the edge parses them (fn.ItemReader), and the configs once all items
-// are in, the
-// functionConfig first: its problems are reported once, and configs given
+// and the configs once all items are in, the functionConfig first: its problems are reported once, and configs given
 // as functionConfig win over items of the same kind and name.
 type inputReader struct {
 	in          *input
@@ -117,8 +115,7 @@ func newInputReader(f *diag.Findings, n int) *inputReader {
 	return &inputReader{in: &input{local: newMesh("", n), peers: map[string]*mesh{}, generatedBy: map[*kfn.KubeObject]string{}}, f: f, total: n}
 }
 
-// item reads one item. It never changes it, but releases it (fn.Release)
-// unless the mesh keeps it to patch or check.
+// item reads one item. It never changes it.
 func (r *inputReader) item(o *kfn.KubeObject) {
 	in, f, i := r.in, r.f, r.n
 	r.n++
@@ -154,9 +151,7 @@ func (r *inputReader) item(o *kfn.KubeObject) {
 		m = in.peers[p]
 		name, namespace = originalName(meta)
 	}
-	if !readItem(m, o, meta, name, namespace, f) {
-		fn.Release(o) // to be echoed as it is: only its bytes are kept
-	}
+	readItem(m, o, meta, name, namespace, f)
 }
 
 func (r *inputReader) finish(functionConfig *kfn.KubeObject) *input {

@@ -18,37 +18,18 @@ import (
 
 // Process runs meshfed on a ResourceList. On any error the items are left
 // exactly as they came and only results are added.
-func Process(rl *kfn.ResourceList) { new(Function).Process(rl) }
-
-// Function is meshfed as an fn.ItemReader: it reads each item as the edge
-// parses it, so that the items it only reads can be released at once.
-type Function struct {
-	f      diag.Findings
-	reader *inputReader // nil until ReadItems
-}
-
-// ReadItems implements fn.ItemReader.
-func (fun *Function) ReadItems(n int) func(*kfn.KubeObject) {
-	fun.f = nil
-	fun.reader = newInputReader(&fun.f, n)
-	return fun.reader.item
-}
-
-// Process implements fn.Processor.
-func (fun *Function) Process(rl *kfn.ResourceList) {
-	if fun.reader == nil {
-		read := fun.ReadItems(len(rl.Items))
-		for _, o := range rl.Items {
-			read(o)
-		}
+func Process(rl *kfn.ResourceList) {
+	var f diag.Findings
+	reader := newInputReader(&f, len(rl.Items))
+	for _, o := range rl.Items {
+		reader.item(o)
 	}
-	in := fun.reader.finish(rl.FunctionConfig)
-	fun.reader = nil
-	items, ok := run(in, rl.Items, &fun.f)
+	in := reader.finish(rl.FunctionConfig)
+	items, ok := run(in, rl.Items, &f)
 	if ok {
 		rl.Items = items
 	}
-	rl.Results = append(rl.Results, fun.f.Sorted().Results()...)
+	rl.Results = append(rl.Results, f.Sorted().Results()...)
 }
 
 // generated is the rendered output of one config.
