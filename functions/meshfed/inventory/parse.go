@@ -8,6 +8,7 @@ import (
 	"github.com/meshfed/meshfed/fn"
 	"github.com/meshfed/meshfed/functions/meshfed/diag"
 	"github.com/meshfed/meshfed/functions/meshfed/federation"
+	"github.com/meshfed/meshfed/functions/meshfed/spiffe"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
@@ -51,6 +52,14 @@ type fieldReader struct{ errs []fn.FieldError }
 
 func (r *fieldReader) fail(path, want string) {
 	r.errs = append(r.errs, fn.FieldError{Path: path, Message: "must be " + want})
+}
+
+// serviceAccount records a service account name the API server would
+// reject: it would become part of a SPIFFE identity in subjectAltNames.
+func (r *fieldReader) serviceAccount(path, sa string) {
+	if err := spiffe.CheckServiceAccount(sa); err != nil {
+		r.errs = append(r.errs, fn.FieldError{Path: path, Message: err.Error()})
+	}
 }
 
 // lookup walks fields through mappings. wrongType is set when a node on
@@ -242,6 +251,9 @@ func ParseService(meta fn.Meta, name string) (*Service, []fn.FieldError) {
 	}
 	if s.Namespace == "" {
 		r.errs = append(r.errs, fn.FieldError{Path: "metadata.namespace", Message: "is required: meshfed matches Services by namespace; set the namespace the Service is deployed to"})
+	} else if err := spiffe.CheckNamespace(s.Namespace); err != nil {
+		// It becomes part of hostnames and SPIFFE identities.
+		r.errs = append(r.errs, fn.FieldError{Path: "metadata.namespace", Message: err.Error()})
 	}
 	n := meta.Node()
 	s.Type = r.str(n, "", "spec", "type")
@@ -291,9 +303,11 @@ func ParseWorkload(meta fn.Meta) (*Workload, []fn.FieldError) {
 	w.PodLabels = r.labels(pod, path, "metadata", "labels")
 	if sa := r.str(pod, path, "spec", "serviceAccountName"); sa != "" {
 		w.ServiceAccount = sa
+		r.serviceAccount(joinFields(path, []string{"spec", "serviceAccountName"}), sa)
 	} else if sa := r.str(pod, path, "spec", "serviceAccount"); sa != "" {
 		// The deprecated field still sets the account when the new one is unset.
 		w.ServiceAccount = sa
+		r.serviceAccount(joinFields(path, []string{"spec", "serviceAccount"}), sa)
 	}
 	for i, c := range r.slice(pod, path, "spec", "containers") {
 		cp := func() string { return strings.TrimPrefix(fmt.Sprintf("%s.spec.containers[%d]", path, i), ".") }

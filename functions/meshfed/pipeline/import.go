@@ -10,6 +10,7 @@ import (
 	"github.com/meshfed/meshfed/functions/meshfed/federation"
 	"github.com/meshfed/meshfed/functions/meshfed/inventory"
 	"github.com/meshfed/meshfed/functions/meshfed/render"
+	"github.com/meshfed/meshfed/functions/meshfed/spiffe"
 )
 
 // ImportLabel selects the WorkloadEntry of one import; its value is unique
@@ -189,7 +190,7 @@ func localNamespace(host, clusterDomain string) (string, bool) {
 }
 
 func spiffeID(trustDomain, namespace, serviceAccount string) string {
-	return "spiffe://" + trustDomain + "/ns/" + namespace + "/sa/" + serviceAccount
+	return spiffe.ID(trustDomain, namespace, serviceAccount)
 }
 
 // renderImport turns a plan into objects.

@@ -12,6 +12,7 @@ import (
 	"github.com/meshfed/meshfed/functions/meshfed/federation"
 	"github.com/meshfed/meshfed/functions/meshfed/inventory"
 	"github.com/meshfed/meshfed/functions/meshfed/render"
+	"github.com/meshfed/meshfed/functions/meshfed/spiffe"
 )
 
 // Annotations meshfed reads on input items.
@@ -323,7 +324,7 @@ func readFederation(m *mesh, o *kfn.KubeObject, name, namespace string, ref diag
 	switch o.GetKind() {
 	case federation.KindServiceMeshPeer:
 		v := federation.ServiceMeshPeer{Name: name, Namespace: namespace}
-		if decode(&v.Spec) {
+		if decode(&v.Spec) && validTrustDomain(v, ref, f) {
 			add(register(m.peers, name, v, ref))
 		}
 	case federation.KindExportedServiceSet:
@@ -337,6 +338,21 @@ func readFederation(m *mesh, o *kfn.KubeObject, name, namespace string, ref diag
 			add(register(m.importSets, name, v, ref))
 		}
 	}
+}
+
+// validTrustDomain checks a ServiceMeshPeer's trust domain, which becomes
+// imported services' subjectAltNames and the control plane's
+// trustDomainAliases.
+func validTrustDomain(smp federation.ServiceMeshPeer, ref diag.Ref, f *diag.Findings) bool {
+	td := smp.Spec.Security.TrustDomain
+	if td == "" {
+		return true
+	}
+	if err := spiffe.CheckTrustDomain(td); err != nil {
+		f.Errorf(&ref, "spec.security.trustDomain", "%v", err)
+		return false
+	}
+	return true
 }
 
 // register adds a decoded federation CR under its name, unless one of that

@@ -7,6 +7,7 @@ import (
 
 	"github.com/meshfed/meshfed/fn"
 	"github.com/meshfed/meshfed/functions/meshfed/protocol"
+	"github.com/meshfed/meshfed/functions/meshfed/spiffe"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
@@ -145,7 +146,9 @@ func (c *MeshImport) Validate() []fn.FieldError {
 		}
 		v.port(path+".gateway.port", p.Gateway.Port)
 		if p.TrustDomain != "" {
-			v.dnsSubdomain(path+".trustDomain", p.TrustDomain)
+			if err := spiffe.CheckTrustDomain(p.TrustDomain); err != nil {
+				v.add(path+".trustDomain", err.Error())
+			}
 		}
 		if p.RemoteName != "" {
 			v.dnsSubdomain(path+".remoteName", p.RemoteName)
@@ -165,10 +168,7 @@ func (c *MeshImport) Validate() []fn.FieldError {
 			}
 			v.ports(sp+".ports", svc.Ports, false)
 			if svc.ServiceAccount != "" {
-				ns, name, ok := strings.Cut(svc.ServiceAccount, "/")
-				if !ok || validation.IsDNS1123Label(ns) != nil || validation.IsDNS1123Subdomain(name) != nil {
-					v.add(sp+".serviceAccount", fmt.Sprintf("%q must be namespace/name of the peer workloads' service account, e.g. `b/httpbin`", svc.ServiceAccount))
-				}
+				v.serviceAccount(sp+".serviceAccount", svc.ServiceAccount)
 			}
 		}
 	}
@@ -221,6 +221,23 @@ func (v *validator) peerName(path, name, set string, seen map[string]bool) {
 		v.add(path+".name", fmt.Sprintf("peer %q is listed twice: merge the two entries", name))
 	}
 	seen[name] = true
+}
+
+// serviceAccount checks namespace/name of a peer service account: each
+// part as the API server validates it, since together they become the
+// SPIFFE identity spiffe://<trust domain>/ns/<namespace>/sa/<name>.
+func (v *validator) serviceAccount(path, s string) {
+	ns, name, ok := strings.Cut(s, "/")
+	if !ok {
+		v.add(path, fmt.Sprintf("%q must be namespace/name of the peer workloads' service account, e.g. `b/httpbin`", s))
+		return
+	}
+	if err := spiffe.CheckNamespace(ns); err != nil {
+		v.add(path, fmt.Sprintf("%q must be namespace/name of the peer workloads' service account, e.g. `b/httpbin`: the namespace %v", s, err))
+	}
+	if err := spiffe.CheckServiceAccount(name); err != nil {
+		v.add(path, fmt.Sprintf("%q must be namespace/name of the peer workloads' service account: the name %v", s, err))
+	}
 }
 
 func (v *validator) add(path, msg string) {
