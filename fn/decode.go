@@ -57,13 +57,61 @@ func DecodeMapStrict(raw map[string]any, out any, skip ...string) []FieldError {
 			if hint, ok := typeHints[want]; ok {
 				msg += ": " + hint
 			}
-			errs = append(errs, FieldError{Path: te.Field, Message: msg})
+			if want == "integer" && isWholeNumber(te.Value) {
+				msg = fmt.Sprintf("%s is out of range: write a smaller number", strings.TrimPrefix(te.Value, "number "))
+			}
+			path := te.Field
+			if p, ok := locateTypeError(raw, strings.Split(te.Field, "."), te.Type); ok {
+				path = strings.TrimPrefix(p, ".")
+			}
+			errs = append(errs, FieldError{Path: path, Message: msg})
 		} else {
 			errs = append(errs, FieldError{Path: ".", Message: err.Error()})
 		}
 	}
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Path < errs[j].Path })
 	return errs
+}
+
+// isWholeNumber reports whether a json.UnmarshalTypeError's value ("number
+// 4294982739") is an integer, so the field's type is right but its range
+// is not.
+func isWholeNumber(value string) bool {
+	n, ok := strings.CutPrefix(value, "number ")
+	return ok && n != "" && strings.Trim(n, "-0123456789") == ""
+}
+
+// locateTypeError finds the value that failed to decode into target, for
+// a path with list indexes (spec.peers[0].gateway.port): encoding/json
+// names the field without them (spec.peers.gateway.port). It follows the
+// field names through maps and tries each element of a list.
+func locateTypeError(v any, fields []string, target reflect.Type) (string, bool) {
+	switch v := v.(type) {
+	case []any:
+		for i, e := range v {
+			if p, ok := locateTypeError(e, fields, target); ok {
+				return fmt.Sprintf("[%d]%s", i, p), true
+			}
+		}
+		return "", false
+	case map[string]any:
+		if len(fields) > 0 {
+			child, found := v[fields[0]]
+			if !found {
+				return "", false
+			}
+			p, ok := locateTypeError(child, fields[1:], target)
+			return "." + fields[0] + p, ok
+		}
+	}
+	if len(fields) > 0 {
+		return "", false
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", false
+	}
+	return "", json.Unmarshal(b, reflect.New(target).Interface()) != nil
 }
 
 // typeHints say how to write a value of each type in YAML: the fix for a

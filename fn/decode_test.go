@@ -51,3 +51,44 @@ func TestDecodeStrictTypeErrorsSayTheFix(t *testing.T) {
 		}
 	}
 }
+
+// Type errors inside lists name the element (issue 13 item 7): encoding/json
+// alone says spec.peers.gateway.port. A whole number too large for the
+// field says so instead of "not number".
+func TestDecodeStrictTypeErrorsCarryListIndexes(t *testing.T) {
+	type gateway struct {
+		Port int32 `json:"port"`
+	}
+	type peer struct {
+		Name    string  `json:"name"`
+		Gateway gateway `json:"gateway"`
+	}
+	type spec struct {
+		Spec struct {
+			Peers []peer `json:"peers"`
+		} `json:"spec"`
+	}
+	peers := func(ps ...map[string]any) map[string]any {
+		list := make([]any, len(ps))
+		for i, p := range ps {
+			list[i] = p
+		}
+		return map[string]any{"spec": map[string]any{"peers": list}}
+	}
+	ok := map[string]any{"name": "a", "gateway": map[string]any{"port": 15443.0}}
+	for _, tc := range []struct {
+		raw  map[string]any
+		want string
+	}{
+		{peers(ok, map[string]any{"gateway": map[string]any{"port": "x"}}), "spec.peers[1].gateway.port: must be of type integer, not string: write a number without quotes, e.g. 15443"},
+		{peers(map[string]any{"name": 5.0}), "spec.peers[0].name: must be of type string, not number: write text, in quotes if YAML would read it as something else (e.g. \"8080\", \"true\")"},
+		{peers(ok, ok, map[string]any{"gateway": map[string]any{"port": 4294982739.0}}), "spec.peers[2].gateway.port: 4294982739 is out of range: write a smaller number"},
+		{peers(map[string]any{"gateway": map[string]any{"port": 1.5}}), "spec.peers[0].gateway.port: must be of type integer, not number 1.5: write a number without quotes, e.g. 15443"},
+	} {
+		var out spec
+		errs := DecodeMapStrict(tc.raw, &out)
+		if len(errs) != 1 || errs[0].Path+": "+errs[0].Message != tc.want {
+			t.Errorf("%v: got %v, want %s", tc.raw, errs, tc.want)
+		}
+	}
+}

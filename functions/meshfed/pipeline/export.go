@@ -118,6 +118,13 @@ func resolveExplicitExport(in *input, c config, i int, s v1alpha1.ExportService,
 		f.Errorf(&c.ref, field, "Service %s is not among this mesh's items, so its ports and pod selector are unknown: add the Service, or set %s.ports and %s.workloadSelector", name, field, field)
 		return
 	}
+	if svc != nil && svc.Type == "ExternalName" {
+		// Federation never exported one (exportedSet), and a ServiceEntry
+		// for it would make the east-west gateway relay peers to whatever
+		// external host it names.
+		f.Errorf(&c.ref, field, "Service %s is of type ExternalName: it has no pods of this mesh behind it, and exporting it would let peers reach its external host through the east-west gateway; remove %s, or export the Service that runs the workloads", name, field)
+		return
+	}
 	if svc == nil {
 		svc = &inventory.Service{ServiceName: name, Ref: c.ref}
 	}
@@ -238,7 +245,7 @@ func renderExport(plan *exportPlan) []render.Object {
 	}
 	gw := spec.Gateway
 	objs := make([]render.Object, 0, 2+len(plan.exposed))
-	objs = append(objs, render.EastWestGateway(meta(gw.Namespace, gw.Name), spec.Network, gw.Port))
+	objs = append(objs, render.EastWestGateway(meta(gw.Namespace, gw.Name), spec.Network, gw.PortNumber()))
 	exposed := slices.Clone(plan.exposed)
 	slices.SortFunc(exposed, func(a, b *exposure) int { return strings.Compare(a.host, b.host) })
 	if len(exposed) > 0 {
@@ -246,7 +253,7 @@ func renderExport(plan *exportPlan) []render.Object {
 		for i, e := range exposed {
 			hosts[i] = e.host
 		}
-		objs = append(objs, render.ExposedHostsGateway(meta(gw.Namespace, render.Name(gw.Name+"-exposed-hosts")), gw.Name, gw.Port, hosts))
+		objs = append(objs, render.ExposedHostsGateway(meta(gw.Namespace, render.Name(gw.Name+"-exposed-hosts")), gw.Name, gw.PortNumber(), hosts))
 	}
 	names := make(uniqueNames, len(exposed))
 	for _, e := range exposed {

@@ -7,8 +7,7 @@ import (
 	"github.com/meshfed/meshfed/functions/meshfed/diag"
 	"github.com/meshfed/meshfed/functions/meshfed/federation"
 	"github.com/meshfed/meshfed/functions/meshfed/inventory"
-	"github.com/meshfed/meshfed/functions/meshfed/render"
-	"k8s.io/apimachinery/pkg/util/validation"
+	"github.com/meshfed/meshfed/functions/meshfed/hostname"
 )
 
 // exportedService is a Service an ExportedServiceSet exports, under its
@@ -69,12 +68,8 @@ func importedSet(exported []exportedService, iss item[federation.ImportedService
 		// An alias or domainSuffix can spell a host no API server accepts
 		// (`HttpBin_V2`); say which rule does it instead of failing later
 		// with a "meshfed bug" validation error. Found by the bad-input corpus.
-		if !render.IsHostname(imp.Host) {
-			why := "it is a wildcard"
-			if errs := validation.IsDNS1123Subdomain(imp.Host); errs != nil {
-				why = strings.Join(errs, "; ")
-			}
-			f.Errorf(&iss.ref, fmt.Sprintf("spec.importRules[%d]", imp.Rule), "this rule imports %s (from %s) as %q, which is not a valid hostname (%s): fix the rule's nameSelector.alias or domainSuffix to lowercase DNS labels without wildcards", e.exported, e.svc.ServiceName, imp.Host, why)
+		if err := hostname.Check(imp.Host); err != nil {
+			f.Errorf(&iss.ref, fmt.Sprintf("spec.importRules[%d]", imp.Rule), "this rule imports %s (from %s) as %q, which is not a valid hostname (%v): fix the rule's nameSelector.alias or domainSuffix to lowercase DNS labels without wildcards", e.exported, e.svc.ServiceName, imp.Host, err)
 			continue
 		}
 		out = append(out, importedService{exportedService: e, imported: imp})

@@ -209,7 +209,7 @@ func renderImport(plan *importPlan) []render.Object {
 			t, _ := v1alpha1.AddressType(a) // validated with the config
 			addrs = append(addrs, render.Address{Type: t, Value: a})
 		}
-		objs = append(objs, render.RemoteGateway(render.Object{Namespace: v1alpha1.DefaultGatewayNamespace, Name: render.Name("remote-gateway-" + p.Name)}, p.Network, addrs, p.Gateway.Port))
+		objs = append(objs, render.RemoteGateway(render.Object{Namespace: v1alpha1.DefaultGatewayNamespace, Name: render.Name("remote-gateway-" + p.Name)}, p.Network, addrs, p.Gateway.PortNumber()))
 		for _, e := range sortedEntries(pp.entries) {
 			name := names.get(e.namespace, e.host)
 			selector := map[string]string{ImportLabel: name}

@@ -23,11 +23,6 @@ func isDNS1123Label(s string) bool {
 	return true
 }
 
-// IsHostname reports whether h is a hostname meshfed can generate: a
-// DNS-1123 subdomain (apimachinery's IsDNS1123Subdomain, without its
-// regular expression), so no wildcard.
-func IsHostname(h string) bool { return isDNS1123Subdomain(h) }
-
 // isDNS1123Subdomain: dot-separated DNS-1123 labels (each up to 63
 // characters by the label rule's shape), at most 253 characters.
 func isDNS1123Subdomain(s string) bool {

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/meshfed/meshfed/functions/meshfed/hostname"
 	"github.com/meshfed/meshfed/functions/meshfed/protocol"
 	networking "istio.io/api/networking/v1alpha3"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -91,11 +92,8 @@ func (p *problems) host(f path, h string) {
 		p.add(f, fmt.Sprintf("%q: meshfed never generates wildcard hosts", h))
 		return
 	}
-	if isDNS1123Subdomain(h) {
-		return
-	}
-	if errs := validation.IsDNS1123Subdomain(h); errs != nil {
-		p.add(f, fmt.Sprintf("%q: %s", h, strings.Join(errs, "; ")))
+	if err := hostname.Check(h); err != nil {
+		p.add(f, err.Error())
 	}
 }
 

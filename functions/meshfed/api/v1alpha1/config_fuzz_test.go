@@ -13,6 +13,7 @@ import (
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
 	"github.com/meshfed/meshfed/fn"
 	"github.com/meshfed/meshfed/functions/meshfed/api/v1alpha1"
+	"github.com/meshfed/meshfed/functions/meshfed/hostname"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
@@ -103,13 +104,13 @@ func checkValidExport(t *testing.T, c *v1alpha1.MeshExport) {
 	if validation.IsDNS1123Subdomain(s.Gateway.Name) != nil || validation.IsDNS1123Label(s.Gateway.Namespace) != nil {
 		t.Fatalf("valid config with gateway %q in %q", s.Gateway.Name, s.Gateway.Namespace)
 	}
-	checkPort(t, s.Gateway.Port)
+	checkPort(t, s.Gateway.PortNumber())
 	if s.Phase != v1alpha1.PhaseCoexist && s.Phase != v1alpha1.PhaseCutover {
 		t.Fatalf("valid config with phase %q", s.Phase)
 	}
 	for _, svc := range s.Services {
 		for _, h := range svc.Hosts {
-			if strings.Contains(h, "*") || validation.IsDNS1123Subdomain(h) != nil {
+			if hostname.Check(h) != nil {
 				t.Fatalf("valid config exports host %q", h)
 			}
 		}
@@ -133,14 +134,17 @@ func checkValidImport(t *testing.T, c *v1alpha1.MeshImport) {
 		if len(addrs) == 0 {
 			t.Fatalf("valid config without a gateway address for peer %q", p.Name)
 		}
-		for _, a := range addrs {
+		for i, a := range addrs {
 			if _, err := v1alpha1.AddressType(a); err != nil {
 				t.Fatalf("valid config with untyped address %q", a)
 			}
+			if slices.Contains(addrs[:i], a) {
+				t.Fatalf("valid config with address %q twice", a)
+			}
 		}
-		checkPort(t, p.Gateway.Port)
+		checkPort(t, p.Gateway.PortNumber())
 		for _, svc := range p.Services {
-			if svc.Host == "" || strings.Contains(svc.Host, "*") {
+			if hostname.Check(svc.Host) != nil {
 				t.Fatalf("valid config imports host %q", svc.Host)
 			}
 			for _, port := range svc.Ports {

@@ -63,8 +63,13 @@ type MeshExportSpec struct {
 type EastWestGateway struct {
 	Name      string `json:"name,omitempty"`
 	Namespace string `json:"namespace,omitempty"`
-	Port      int32  `json:"port,omitempty"`
+	// Port is nil when not given (then DefaultGatewayPort): an explicit 0
+	// is an error, never the default.
+	Port *int32 `json:"port,omitempty"`
 }
+
+// PortNumber is the gateway's port, the default when none is given.
+func (g EastWestGateway) PortNumber() int32 { return portOrDefault(g.Port) }
 
 // ExportPeer is a mesh that imports from this one.
 type ExportPeer struct {
@@ -136,7 +141,19 @@ type ImportPeer struct {
 type RemoteGateway struct {
 	Address   string   `json:"address,omitempty"`
 	Addresses []string `json:"addresses,omitempty"`
-	Port      int32    `json:"port,omitempty"`
+	// Port is nil when not given (then DefaultGatewayPort): an explicit 0
+	// is an error, never the default.
+	Port *int32 `json:"port,omitempty"`
+}
+
+// PortNumber is the gateway's port, the default when none is given.
+func (g RemoteGateway) PortNumber() int32 { return portOrDefault(g.Port) }
+
+func portOrDefault(p *int32) int32 {
+	if p == nil {
+		return DefaultGatewayPort
+	}
+	return *p
 }
 
 // AllAddresses returns address and addresses together.

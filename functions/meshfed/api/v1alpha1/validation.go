@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/meshfed/meshfed/fn"
+	"github.com/meshfed/meshfed/functions/meshfed/hostname"
 	"github.com/meshfed/meshfed/functions/meshfed/protocol"
 	"github.com/meshfed/meshfed/functions/meshfed/spiffe"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -19,9 +20,6 @@ func (c *MeshExport) Default() {
 	}
 	if s.Gateway.Namespace == "" {
 		s.Gateway.Namespace = DefaultGatewayNamespace
-	}
-	if s.Gateway.Port == 0 {
-		s.Gateway.Port = DefaultGatewayPort
 	}
 	if s.Phase == "" {
 		s.Phase = PhaseCoexist
@@ -47,9 +45,6 @@ func (c *MeshImport) Default() {
 	}
 	for i := range s.Peers {
 		p := &s.Peers[i]
-		if p.Gateway.Port == 0 {
-			p.Gateway.Port = DefaultGatewayPort
-		}
 		if p.ClusterDomain == "" {
 			p.ClusterDomain = DefaultClusterDomain
 		}
@@ -67,7 +62,7 @@ func (c *MeshExport) Validate() []fn.FieldError {
 	}
 	v.dnsSubdomain("spec.gateway.name", s.Gateway.Name)
 	v.dnsLabel("spec.gateway.namespace", s.Gateway.Namespace)
-	v.port("spec.gateway.port", s.Gateway.Port)
+	v.port("spec.gateway.port", s.Gateway.PortNumber())
 	v.phase("spec.phase", s.Phase)
 	seen := map[string]bool{}
 	for i, p := range s.Peers {
@@ -135,6 +130,7 @@ func (c *MeshImport) Validate() []fn.FieldError {
 		if len(addrs) == 0 {
 			v.add(path+".gateway.address", "is required: the IP address or hostname of the peer's east-west gateway (its LoadBalancer address)")
 		}
+		given := map[string]string{}
 		for j, a := range addrs {
 			field := path + ".gateway.address"
 			if p.Gateway.Address == "" || j > 0 {
@@ -143,8 +139,14 @@ func (c *MeshImport) Validate() []fn.FieldError {
 			if _, err := AddressType(a); err != nil {
 				v.add(field, err.Error())
 			}
+			if prev, dup := given[a]; dup {
+				// The Gateway API CRD makes addresses a set: the API server
+				// rejects the same value twice.
+				v.add(field, fmt.Sprintf("%q is already given as %s: list each address once", a, prev))
+			}
+			given[a] = field
 		}
-		v.port(path+".gateway.port", p.Gateway.Port)
+		v.port(path+".gateway.port", p.Gateway.PortNumber())
 		if p.TrustDomain != "" {
 			if err := spiffe.CheckTrustDomain(p.TrustDomain); err != nil {
 				v.add(path+".trustDomain", err.Error())
@@ -185,15 +187,39 @@ func boolInt(b bool) int {
 // AddressType returns the Gateway API address type of a gateway address:
 // IPAddress for an IP, Hostname for a DNS name. istiod skips an address
 // without a type, so every generated address carries one.
+//
+// Only an address a peer's gateway can have is accepted: not an IPv6 zone
+// (`fe80::1%eth0` names an interface of the machine that reads it; the
+// Gateway API CRD's ipv6 format rejects it), not an unspecified, loopback
+// or multicast address, and not `localhost`: each would send the
+// peer's traffic to this cluster's own nodes, or nowhere.
 func AddressType(addr string) (string, error) {
-	if _, err := netip.ParseAddr(addr); err == nil {
+	const fix = "give the IP address or DNS name of the peer's east-west gateway (its LoadBalancer address)"
+	if ip, err := netip.ParseAddr(addr); err == nil {
+		switch {
+		case ip.Zone() != "":
+			return "", fmt.Errorf("%q has an IPv6 zone (%%%s), which names a network interface of the machine that reads it, not the peer's gateway: %s", addr, ip.Zone(), fix)
+		case ip.IsUnspecified():
+			return "", fmt.Errorf("%q is the unspecified address, not the peer's gateway: %s", addr, fix)
+		case ip.IsLoopback():
+			return "", fmt.Errorf("%q is a loopback address: it would send the peer's traffic to each proxy's own host; %s", addr, fix)
+		case ip.IsMulticast():
+			return "", fmt.Errorf("%q is a multicast address, not the peer's gateway: %s", addr, fix)
+		}
 		return "IPAddress", nil
 	}
 	if allDigitsOrDots(addr) {
-		return "", fmt.Errorf("%q is not a valid IP address: give the IP address or DNS name of the peer's east-west gateway", addr)
+		return "", fmt.Errorf("%q is not a valid IP address: %s", addr, fix)
 	}
-	if validation.IsDNS1123Subdomain(addr) != nil {
+	if strings.ContainsAny(addr, ":/") {
 		return "", fmt.Errorf("%q is neither an IP address nor a hostname: give the bare IP address or DNS name of the peer's east-west gateway, without port or scheme", addr)
+	}
+	if addr == "localhost" || strings.HasSuffix(addr, ".localhost") {
+		// RFC 6761 section 6.3: always the loopback address.
+		return "", fmt.Errorf("%q always resolves to a loopback address: %s", addr, fix)
+	}
+	if err := hostname.Check(addr); err != nil {
+		return "", fmt.Errorf("%v: %s", err, fix)
 	}
 	return "Hostname", nil
 }
@@ -278,8 +304,8 @@ func (v *validator) host(path, h string) {
 		v.add(path, fmt.Sprintf("%q is a wildcard: meshfed exposes and imports exact hostnames only; list each host", h))
 		return
 	}
-	if errs := validation.IsDNS1123Subdomain(h); errs != nil {
-		v.add(path, fmt.Sprintf("%q is not a valid hostname: %s", h, strings.Join(errs, "; ")))
+	if err := hostname.Check(h); err != nil {
+		v.add(path, fmt.Sprintf("%v: write a lowercase DNS name, e.g. `httpbin.b.svc.cluster.local`", err))
 	}
 }
 
