@@ -21,6 +21,9 @@ func (c *MeshExport) Default() {
 	if s.Gateway.Namespace == "" {
 		s.Gateway.Namespace = DefaultGatewayNamespace
 	}
+	if s.Gateway.Port == nil {
+		s.Gateway.Port = defaultPort()
+	}
 	if s.Phase == "" {
 		s.Phase = PhaseCoexist
 	}
@@ -45,10 +48,20 @@ func (c *MeshImport) Default() {
 	}
 	for i := range s.Peers {
 		p := &s.Peers[i]
+		if p.Gateway.Port == nil {
+			p.Gateway.Port = defaultPort()
+		}
 		if p.ClusterDomain == "" {
 			p.ClusterDomain = DefaultClusterDomain
 		}
 	}
+}
+
+// defaultPort is a fresh DefaultGatewayPort: only an absent port is
+// defaulted, so that an explicit 0 stays 0 and is rejected.
+func defaultPort() *int32 {
+	p := int32(DefaultGatewayPort)
+	return &p
 }
 
 // Validate checks a defaulted MeshExport and says how to fix each problem.

@@ -64,7 +64,7 @@ func TestValidateRejects(t *testing.T) {
 		{"gateway port fractional", exportHead + "  gateway: {port: 15443.5}\n", "spec.gateway.port", "must be of type integer"},
 		{"gateway port above range", exportHead + "  gateway: {port: 65536}\n", "spec.gateway.port", "not a port number"},
 		{"remote gateway port given as 0", importHead + "    gateway: {address: 203.0.113.10, port: 0}\n", "spec.peers[0].gateway.port", "0 is not a port number"},
-		{"remote gateway port overflows int32", importHead + "    gateway: {address: 203.0.113.10, port: 4294982739}\n", "spec.peers[0].gateway.port", "integer"},
+		{"remote gateway port overflows int32", importHead + "    gateway: {address: 203.0.113.10, port: 4294982739}\n", "spec.peers[0].gateway.port", "out of range"},
 		{"address ipv4", importHead + "    gateway: {address: 203.0.113.10}\n", "", ""},
 		{"address ipv6", importHead + "    gateway: {address: '2001:db8::10'}\n", "", ""},
 		{"address hostname", importHead + "    gateway: {address: gw.west.example.com}\n", "", ""},
