@@ -82,6 +82,7 @@ functionConfig:
     annotations:
       config.kubernetes.io/local-config: "true"
   spec:
+    network: network-east-mesh
     peers:
     - name: west-mesh
       network: west-network

@@ -176,7 +176,7 @@ func (f *fleet) west() []string {
 // east is the importing cluster's input documents.
 func (f *fleet) east() []string {
 	docs := []string{
-		"apiVersion: meshfed.dev/v1alpha1\nkind: MeshImport\nmetadata:\n  name: east\n  annotations:\n    config.kubernetes.io/local-config: \"true\"\nspec:\n  peers:\n  - name: west-mesh\n    network: west-network\n    gateway:\n      address: 203.0.113.10\n",
+		"apiVersion: meshfed.dev/v1alpha1\nkind: MeshImport\nmetadata:\n  name: east\n  annotations:\n    config.kubernetes.io/local-config: \"true\"\nspec:\n  network: network-east-mesh\n  peers:\n  - name: west-mesh\n    network: west-network\n    gateway:\n      address: 203.0.113.10\n",
 		"apiVersion: federation.maistra.io/v1\nkind: ServiceMeshPeer\nmetadata:\n  name: west-mesh\n  namespace: istio-system\nspec:\n  security:\n    trustDomain: west.local\n",
 		f.importSet(""),
 		f.exportSet(fleetPeerI),

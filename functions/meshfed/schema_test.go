@@ -83,6 +83,7 @@ apiVersion: meshfed.dev/v1alpha1
 kind: MeshImport
 metadata: {name: east, namespace: config, labels: {a: b}, annotations: {c: d}}
 spec:
+  network: network-east-mesh
   namespace: federation-imports
   exportTo: [client]
   phase: Cutover

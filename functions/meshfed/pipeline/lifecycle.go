@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
@@ -13,13 +14,34 @@ import (
 	"github.com/meshfed/meshfed/functions/meshfed/federation"
 )
 
-// Pilot environment variables the migration needs.
+// The control-plane settings the migration needs, with where each comes
+// from. The OSSM 3 (sail Istio) values are those of the Istio that Red Hat's
+// end-to-end migration test installs (maistra/maistra-test-tool
+// pkg/tests/tasks/migration/testdata/federation/{east,west}/istio.yaml).
 const (
-	// Lets istiod discover the istio-remote Gateways (off by default in the
-	// Istio versions OSSM ships).
+	// Lets istiod discover the istio-remote Gateways. Off by default up to
+	// Istio 1.22 (istio/istio release-1.22 pilot/pkg/features/pilot.go:172),
+	// on from 1.23 (release-1.23 and release-1.24 pilot/pkg/features/pilot.go:180):
+	// needed on the OSSM 2.6 SMCP (its istiod is older), not on OSSM 3.
 	multiNetworkGatewayAPIEnv = "PILOT_MULTI_NETWORK_DISCOVER_GATEWAY_API"
-	// Lets proxies trust several roots: each mesh keeps its own CA.
+	// Lets proxies trust several roots: each mesh keeps its own CA
+	// (release-1.24 pilot/pkg/features/pilot.go:165, default false).
 	multiRootEnv = "ISTIO_MULTIROOT_MESH"
+	// Makes the sidecar's agent answer DNS: imported hosts such as
+	// *.west-mesh-imports.local have no DNS record anywhere else (release-1.24
+	// pilot/cmd/pilot-agent/options/options.go:103, default false).
+	dnsCaptureEnv = "ISTIO_META_DNS_CAPTURE"
+	// OSSM 2's per-proxy address allocation for ServiceEntries, on by
+	// default in OSSM 2.6 (maistra/istio-operator resources/helm/v2.6/global.yaml
+	// meshConfig.defaultConfig.proxyMetadata).
+	dnsAutoAllocateEnv = "ISTIO_META_DNS_AUTO_ALLOCATE"
+	// istiod's ServiceEntry address allocator: address-less ServiceEntries
+	// get an address, so the DNS proxy can answer them and TCP ports work
+	// (release-1.24 pilot/pkg/features/pilot.go:139: default false; true from 1.25).
+	ipAutoallocateEnv = "PILOT_ENABLE_IP_AUTOALLOCATE"
+	// Sends the mesh's ProxyConfig, with the extra roots of caCertificates,
+	// to the agent over xDS (release-1.24 pilot/cmd/pilot-agent/options/options.go:118).
+	proxyConfigXDSAgentEnv = "PROXY_CONFIG_XDS_AGENT"
 	// CutoverAnnotation marks a federation CR that Cutover retired.
 	CutoverAnnotation = "meshfed.dev/retired-by"
 )
@@ -32,10 +54,16 @@ func isControlPlane(o *kfn.KubeObject) bool {
 
 // lifecycle is what the configs of one run ask of the control plane.
 type lifecycle struct {
-	network      string   // this mesh's network, from a MeshExport
+	network      string   // this mesh's network (a config's spec.network, else a control plane's)
 	trustDomains []string // the peers' trust domains, sorted
 	rootCerts    []string // the peers' root certificates (PEM), when in the items
-	cutover      []cutover
+	// missingRoots names the peers' root-certificate ConfigMaps that are not
+	// among the items, for the info result.
+	missingRoots []string
+	// trustDomain is this mesh's own, from its ServiceMeshControlPlane: the
+	// OSSM 3 Istio must keep it, or every workload's identity changes.
+	trustDomain string
+	cutover     []cutover
 }
 
 // cutover is one config in phase Cutover and the federation CRs it retires.
@@ -49,18 +77,24 @@ func planLifecycle(in *input, exports []*exportPlan, imports []*importPlan, f *d
 	var lc lifecycle
 	tds := map[string]bool{}
 	certs := map[string]bool{}
+	missing := map[string]bool{}
 	addPeer := func(name, td string) {
 		if td != "" {
 			tds[td] = true
 		}
 		if smp, ok := in.local.peers[name]; ok {
-			if pem := rootCertOf(in.local, smp.val); pem != "" {
+			pem, cm := rootCertOf(in.local, smp.val)
+			switch {
+			case pem != "":
 				certs[pem] = true
+			case smp.val.Spec.Security.TrustDomain != "":
+				// OSSM 2 loaded this root for a peer with its own trust domain
+				// (discovery/controller.go getRootCertForMesh).
+				missing[cm.String()] = true
 			}
 		}
 	}
 	for _, p := range exports {
-		lc.network = p.cfg.export.Spec.Network
 		cut := cutover{cfg: p.cfg}
 		for _, name := range p.peers {
 			smp, ok := in.local.peers[name]
@@ -91,24 +125,117 @@ func planLifecycle(in *input, exports []*exportPlan, imports []*importPlan, f *d
 			lc.cutover = append(lc.cutover, cut)
 		}
 	}
+	lc.network = planNetwork(in, exports, imports, f)
+	for _, cp := range in.local.controlPlanes {
+		if td, _, _ := cp.NestedString("spec", "security", "trust", "domain"); td != "" && cp.GroupKind().Group == "maistra.io" {
+			lc.trustDomain = td
+			break
+		}
+	}
 	lc.trustDomains = sortedKeys(tds)
 	lc.rootCerts = sortedKeys(certs)
+	lc.missingRoots = sortedKeys(missing)
 	return lc
 }
 
+// planNetwork decides this mesh's own network: the one its configs name
+// (a MeshExport's spec.network, a MeshImport's), else the one its control
+// plane already has. Every mesh needs one, importers included: a proxy
+// without a network treats the peer's address-less WorkloadEntries as
+// directly reachable and never sends their traffic through the peer's
+// gateway (istio/istio#58612).
+func planNetwork(in *input, exports []*exportPlan, imports []*importPlan, f *diag.Findings) string {
+	var network, from string
+	name := func(c config, field string) string { return c.key() + " " + field }
+	add := func(c config, v string) {
+		switch {
+		case v == "":
+		case network == "":
+			network, from = v, name(c, "spec.network")
+		case v != network:
+			f.Errorf(&c.ref, "spec.network", "this cluster's network is given twice with different values: %q by %s and %q here; a cluster has one network: make them equal", network, from, v)
+		}
+	}
+	for _, p := range exports {
+		add(p.cfg, p.cfg.export.Spec.Network)
+	}
+	for _, p := range imports {
+		add(p.cfg, p.cfg.imp.Spec.Network)
+	}
+	if network == "" {
+		for _, cp := range in.local.controlPlanes {
+			if v, field := controlPlaneNetwork(cp); v != "" {
+				network, from = v, fmt.Sprintf("%s %s/%s %s", cp.GetKind(), cp.GetNamespace(), cp.GetName(), field)
+				break
+			}
+		}
+	}
+	if network == "" {
+		for _, p := range imports {
+			f.Errorf(&p.cfg.ref, "spec.network", "is required: set it to this cluster's own network name, e.g. `network-east-mesh` (it becomes the ServiceMeshControlPlane's spec.cluster.network and the OSSM 3 Istio's values.global.network); without a network of its own a proxy treats the peer's address-less WorkloadEntries as directly reachable and never routes them through the peer's gateway (istio/istio#58612). It may be left out when a MeshExport in the same step, or a control plane among the items, names the network")
+		}
+		return ""
+	}
+	// The local network must be none of the networks that stand for a peer.
+	for _, p := range imports {
+		for i, pp := range p.peers {
+			if pp.peer.Network == network {
+				f.Errorf(&p.cfg.ref, fmt.Sprintf("spec.peers[%d].network", i), "%q is also this cluster's own network (%s): a proxy would then dial the peer's workloads directly instead of through its east-west gateway; give the peer's gateway another network name", network, from)
+			}
+		}
+	}
+	peers := map[string]config{}
+	for _, p := range exports {
+		for _, n := range p.peers {
+			peers[n] = p.cfg
+		}
+	}
+	for _, p := range imports {
+		for _, pp := range p.peers {
+			peers[pp.peer.Name] = p.cfg
+		}
+	}
+	for _, n := range sortedKeys(peers) {
+		if network == "network-"+n {
+			c := peers[n]
+			f.Errorf(&c.ref, "spec.network", "this cluster's network %q (%s) is the network OSSM 2 federation gives peer %q: while federation runs, istiod would take this cluster's endpoints for that peer's; choose another name", network, from, n)
+		}
+	}
+	return network
+}
+
+// controlPlaneNetwork returns the network a control plane item names, and
+// the field.
+func controlPlaneNetwork(cp *kfn.KubeObject) (string, string) {
+	fields := sailNetworkField
+	if cp.GroupKind().Group == "maistra.io" {
+		fields = smcpNetworkField
+	}
+	v, _, _ := cp.NestedString(fields...)
+	return v, strings.Join(fields, ".")
+}
+
+var (
+	smcpNetworkField = []string{"spec", "cluster", "network"}
+	sailNetworkField = []string{"spec", "values", "global", "network"}
+)
+
 // rootCertOf returns the peer's root certificate from the ConfigMap its
-// ServiceMeshPeer names, when that ConfigMap is among the items.
-func rootCertOf(m *mesh, smp federation.ServiceMeshPeer) string {
+// ServiceMeshPeer names (default <peer>-ca-root-cert, key root-cert.pem, as
+// OSSM 2 read it), or "" when that ConfigMap is not among the items, and
+// the ConfigMap's name.
+func rootCertOf(m *mesh, smp federation.ServiceMeshPeer) (string, federation.ServiceName) {
 	name := smp.Name + "-ca-root-cert"
 	if ref := smp.Spec.Security.CertificateChain; ref != nil && ref.Name != "" {
 		name = ref.Name
 	}
-	cm, ok := m.configMaps[federation.ServiceName{Name: name, Namespace: smp.Namespace}]
+	key := federation.ServiceName{Name: name, Namespace: smp.Namespace}
+	cm, ok := m.configMaps[key]
 	if !ok {
-		return ""
+		return "", key
 	}
 	pem, _, _ := cm.NestedString("data", "root-cert.pem")
-	return pem
+	return pem, key
 }
 
 // applyLifecycle patches the control plane, retires federation CRs in
@@ -116,19 +243,22 @@ func rootCertOf(m *mesh, smp federation.ServiceMeshPeer) string {
 // failed, so an error never leaves half-patched items.
 func applyLifecycle(in *input, lc lifecycle, f *diag.Findings) {
 	if len(in.local.controlPlanes) == 0 {
-		f.Infof(nil, "", "no ServiceMeshControlPlane (maistra.io/v2) or Istio (sailoperator.io/v1) among this mesh's items; apply these settings to the control plane yourself: %s", smcpPatchText(lc))
+		f.Infof(nil, "", "no ServiceMeshControlPlane (maistra.io/v2) or Istio (sailoperator.io/v1) among this mesh's items; apply these settings to the control planes yourself. OSSM 2.6, before anything else: %s. OSSM 3, when you install it: %s%s", smcpPatchText(lc), sailPatchText(lc), missingRootsText(lc))
 	}
 	for _, cp := range in.local.controlPlanes {
 		ref := diag.RefOf(cp)
-		var changed []string
+		p := &cpPatch{obj: cp, ref: ref, f: f}
 		if cp.GroupKind().Group == "maistra.io" {
-			changed = patchSMCP(cp, lc)
+			patchSMCP(p, lc)
 		} else {
-			changed = patchSailIstio(cp, lc)
+			patchSailIstio(p, lc)
 		}
-		if len(changed) > 0 {
-			f.Infof(&ref, "", "control plane prepared for multi-cluster: set %s", strings.Join(changed, ", "))
+		if len(p.changed) > 0 {
+			f.Infof(&ref, "", "control plane prepared for multi-cluster: set %s", strings.Join(p.changed, ", "))
 		}
+	}
+	if len(in.local.controlPlanes) > 0 && len(lc.missingRoots) > 0 {
+		f.Infof(nil, "", "%s", strings.TrimPrefix(missingRootsText(lc), "; "))
 	}
 	for _, c := range lc.cutover {
 		retire(in, c, f)
@@ -136,41 +266,170 @@ func applyLifecycle(in *input, lc lifecycle, f *diag.Findings) {
 	reviewAuthorizationPolicies(in, f)
 }
 
-func patchSMCP(cp *kfn.KubeObject, lc lifecycle) []string {
-	var changed []string
-	if addStrings(cp, lc.trustDomains, "spec", "techPreview", "meshConfig", "trustDomainAliases") {
-		changed = append(changed, "spec.techPreview.meshConfig.trustDomainAliases")
-	}
-	if setString(cp, "true", "spec", "runtime", "components", "pilot", "container", "env", multiNetworkGatewayAPIEnv) {
-		changed = append(changed, "spec.runtime.components.pilot.container.env."+multiNetworkGatewayAPIEnv)
-	}
-	if lc.network != "" && setString(cp, lc.network, "spec", "cluster", "network") {
-		changed = append(changed, "spec.cluster.network")
-	}
-	if setBool(cp, false, "spec", "security", "manageNetworkPolicy") {
-		changed = append(changed, "spec.security.manageNetworkPolicy")
-	}
-	return changed
+// cpPatch applies settings to one control plane item: a missing value is
+// set, an equal one left alone, a different one kept with a warning that
+// names it (the user may have a reason meshfed cannot see).
+type cpPatch struct {
+	obj     *kfn.KubeObject
+	ref     diag.Ref
+	f       *diag.Findings
+	changed []string
 }
 
-func patchSailIstio(cp *kfn.KubeObject, lc lifecycle) []string {
-	var changed []string
-	if addStrings(cp, lc.trustDomains, "spec", "values", "meshConfig", "trustDomainAliases") {
-		changed = append(changed, "spec.values.meshConfig.trustDomainAliases")
+// set makes the scalar at fields want (a string or a bool) unless it holds
+// another value.
+func (p *cpPatch) set(want any, why string, fields ...string) {
+	path := strings.Join(fields, ".")
+	cur, found := scalarAt(p.obj, fields...)
+	switch {
+	case !found:
+		_ = p.obj.SetNestedField(want, fields...)
+		p.changed = append(p.changed, path)
+	case cur != fmt.Sprint(want) || !sameKind(p.obj, want, fields...):
+		p.f.Warnf(&p.ref, path, "is %s, but the migration needs %s: %s; meshfed keeps the existing value, change it unless you know it is right", quoteScalar(p.obj, fields...), quoteWant(want), why)
 	}
-	if setString(cp, "true", "spec", "values", "pilot", "env", multiNetworkGatewayAPIEnv) {
-		changed = append(changed, "spec.values.pilot.env."+multiNetworkGatewayAPIEnv)
+}
+
+// scalarAt returns the scalar at fields in its YAML form.
+func scalarAt(o *kfn.KubeObject, fields ...string) (string, bool) {
+	if v, found, err := o.NestedString(fields...); err == nil && found {
+		return v, true
 	}
-	if lc.network != "" && setString(cp, lc.network, "spec", "values", "global", "network") {
-		changed = append(changed, "spec.values.global.network")
+	if v, found, err := o.NestedBool(fields...); err == nil && found {
+		return fmt.Sprint(v), true
 	}
-	if addCACertificates(cp, lc.rootCerts) {
-		changed = append(changed, "spec.values.meshConfig.caCertificates")
+	if v, found, err := o.NestedInt64(fields...); err == nil && found {
+		return fmt.Sprint(v), true
 	}
-	if len(lc.rootCerts) > 0 && setString(cp, "true", "spec", "values", "pilot", "env", multiRootEnv) {
-		changed = append(changed, "spec.values.pilot.env."+multiRootEnv)
+	if sub, found, err := o.NestedSubObject(fields...); err == nil && found {
+		return sub.String(), true
 	}
-	return changed
+	if _, found, err := o.NestedSlice(fields...); err == nil && found {
+		return "a list", true
+	}
+	return "", false
+}
+
+// sameKind: "true" the string is not true the bool; the CRDs type env
+// values as strings and manageNetworkPolicy as a bool.
+func sameKind(o *kfn.KubeObject, want any, fields ...string) bool {
+	switch want.(type) {
+	case string:
+		_, found, err := o.NestedString(fields...)
+		return err == nil && found
+	case bool:
+		_, found, err := o.NestedBool(fields...)
+		return err == nil && found
+	}
+	return false
+}
+
+func quoteScalar(o *kfn.KubeObject, fields ...string) string {
+	if v, found, err := o.NestedString(fields...); err == nil && found {
+		return fmt.Sprintf("%q", v)
+	}
+	v, _ := scalarAt(o, fields...)
+	return v
+}
+
+func quoteWant(want any) string {
+	if s, ok := want.(string); ok {
+		return fmt.Sprintf("%q (a string)", s)
+	}
+	return fmt.Sprint(want)
+}
+
+// Why each setting is needed, for the conflict warnings.
+const (
+	whyNetwork       = "this cluster's network; a proxy without it treats the peer's address-less WorkloadEntries as directly reachable and never uses the peer's gateway"
+	whyGatewayAPI    = "istiod must discover the istio-remote Gateways that stand for the peers' networks"
+	whyNetworkPolicy = "the operator's NetworkPolicies would keep the peers' traffic from reaching the new east-west gateway directly"
+	whyTrustDomain   = "it is this mesh's trust domain in its ServiceMeshControlPlane (spec.security.trust.domain): with another one every workload's identity would change"
+	whyDNSCapture    = "the imported hostnames have no DNS record: only the sidecar's DNS proxy answers them"
+	whyAutoAllocate  = "address-less ServiceEntries need an address for the DNS proxy to answer them and for TCP ports"
+	whyMultiRoot     = "each mesh keeps its own root certificate, so proxies must trust several"
+	whyXDSAgent      = "the extra roots of meshConfig.caCertificates reach the proxies through the agent's xDS"
+)
+
+// patchSMCP applies the guide's "Configure control plane" step to an OSSM
+// 2.6 ServiceMeshControlPlane.
+func patchSMCP(p *cpPatch, lc lifecycle) {
+	if addStrings(p.obj, lc.trustDomains, "spec", "techPreview", "meshConfig", "trustDomainAliases") {
+		p.changed = append(p.changed, "spec.techPreview.meshConfig.trustDomainAliases")
+	}
+	p.set("true", whyGatewayAPI, "spec", "runtime", "components", "pilot", "container", "env", multiNetworkGatewayAPIEnv)
+	if lc.network != "" {
+		p.set(lc.network, whyNetwork, smcpNetworkField...)
+	}
+	p.set(false, whyNetworkPolicy, "spec", "security", "manageNetworkPolicy")
+	checkSMCPDNS(p)
+}
+
+// checkSMCPDNS: during Coexist the OSSM 2.6 sidecars resolve the new
+// ServiceEntries' hosts themselves, with the DNS capture and per-proxy
+// address allocation that OSSM 2.6 turns on by default
+// (maistra/istio-operator resources/helm/v2.6/global.yaml,
+// meshConfig.defaultConfig.proxyMetadata). Nothing needs setting, but an
+// SMCP that turns either off breaks the imported names; the SMCP reaches
+// that map through spec.proxy.runtime.container.env (maistra/istio-operator
+// pkg/apis/maistra/conversion/proxy.go, populateProxyValues) and
+// spec.techPreview.meshConfig.
+func checkSMCPDNS(p *cpPatch) {
+	for _, env := range []string{dnsCaptureEnv, dnsAutoAllocateEnv} {
+		for _, fields := range [][]string{
+			{"spec", "proxy", "runtime", "container", "env", env},
+			{"spec", "techPreview", "meshConfig", "defaultConfig", "proxyMetadata", env},
+		} {
+			if cur, found := scalarAt(p.obj, fields...); found && cur != "true" {
+				p.f.Warnf(&p.ref, strings.Join(fields, "."), "is %s, which turns off what OSSM 2.6 enables by default: the OSSM 2.6 sidecars could not resolve the imported hostnames (they have no DNS record) during the migration; remove it or set it to \"true\"", quoteScalar(p.obj, fields...))
+			}
+		}
+	}
+}
+
+// patchSailIstio gives an OSSM 3 Istio what the tested migration's Istio
+// has.
+func patchSailIstio(p *cpPatch, lc lifecycle) {
+	if addStrings(p.obj, lc.trustDomains, "spec", "values", "meshConfig", "trustDomainAliases") {
+		p.changed = append(p.changed, "spec.values.meshConfig.trustDomainAliases")
+	}
+	if lc.network != "" {
+		p.set(lc.network, whyNetwork, sailNetworkField...)
+	}
+	if lc.trustDomain != "" {
+		p.set(lc.trustDomain, whyTrustDomain, "spec", "values", "meshConfig", "trustDomain")
+	}
+	p.set("true", whyDNSCapture, "spec", "values", "meshConfig", "defaultConfig", "proxyMetadata", dnsCaptureEnv)
+	p.set("true", whyAutoAllocate, "spec", "values", "pilot", "env", ipAutoallocateEnv)
+	if len(lc.rootCerts) > 0 {
+		if addCACertificates(p.obj, lc.rootCerts) {
+			p.changed = append(p.changed, "spec.values.meshConfig.caCertificates")
+		}
+		p.set("true", whyMultiRoot, "spec", "values", "pilot", "env", multiRootEnv)
+		p.set("true", whyXDSAgent, "spec", "values", "meshConfig", "defaultConfig", "proxyMetadata", proxyConfigXDSAgentEnv)
+	}
+	// Istio 1.23 and later discover istio-remote Gateways by default; an
+	// older Istio needs the flag, and an explicit "false" turns it off.
+	fields := []string{"spec", "values", "pilot", "env", multiNetworkGatewayAPIEnv}
+	if v, found := scalarAt(p.obj, fields...); found || istioBefore123(p.obj) {
+		if !found || v != "true" {
+			p.set("true", whyGatewayAPI, fields...)
+		}
+	}
+}
+
+// istioBefore123 reports whether an Istio's spec.version names an Istio
+// older than 1.23 (e.g. v1.22.5); an absent or other version is newer.
+func istioBefore123(o *kfn.KubeObject) bool {
+	v, _, _ := o.NestedString("spec", "version")
+	rest, ok := strings.CutPrefix(v, "v1.")
+	if !ok {
+		return false
+	}
+	minor, _, _ := strings.Cut(rest, ".")
+	minor, _, _ = strings.Cut(minor, "-")
+	n, err := strconv.Atoi(minor)
+	return err == nil && n < 23
 }
 
 // smcpPatchText is the guide's "Configure control plane" patch for the
@@ -187,7 +446,39 @@ func smcpPatchText(lc lifecycle) string {
 		spec["cluster"] = map[string]any{"network": lc.network}
 	}
 	b, _ := json.Marshal(map[string]any{"spec": spec})
-	return fmt.Sprintf("kubectl patch smcp <name> -n <control-plane namespace> --type=merge -p '%s' (OSSM 3 Istio: the same under spec.values: meshConfig.trustDomainAliases, global.network, pilot.env)", b)
+	return fmt.Sprintf("kubectl patch smcp <name> -n <control-plane namespace> --type=merge -p '%s'", b)
+}
+
+// sailPatchText is the same for an OSSM 3 Istio.
+func sailPatchText(lc lifecycle) string {
+	proxyMetadata := map[string]any{dnsCaptureEnv: "true"}
+	pilotEnv := map[string]any{ipAutoallocateEnv: "true"}
+	meshConfig := map[string]any{"defaultConfig": map[string]any{"proxyMetadata": proxyMetadata}}
+	values := map[string]any{"meshConfig": meshConfig, "pilot": map[string]any{"env": pilotEnv}}
+	if len(lc.trustDomains) > 0 {
+		meshConfig["trustDomainAliases"] = lc.trustDomains
+	}
+	if lc.network != "" {
+		values["global"] = map[string]any{"network": lc.network}
+	}
+	if len(lc.rootCerts) > 0 {
+		var cas []any
+		for _, pem := range lc.rootCerts {
+			cas = append(cas, map[string]any{"pem": pem})
+		}
+		meshConfig["caCertificates"] = cas
+		pilotEnv[multiRootEnv] = "true"
+		proxyMetadata[proxyConfigXDSAgentEnv] = "true"
+	}
+	b, _ := json.Marshal(map[string]any{"spec": map[string]any{"values": values}})
+	return fmt.Sprintf("kubectl patch istio <name> --type=merge -p '%s' (keep values.meshConfig.trustDomain this mesh's trust domain, as the SMCP's spec.security.trust.domain)", b)
+}
+
+func missingRootsText(lc lifecycle) string {
+	if len(lc.missingRoots) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; the peers' root certificates (ConfigMap %s, key root-cert.pem) are not among the items: add them so that meshfed sets the OSSM 3 Istio's meshConfig.caCertificates, %s and %s, or set those yourself when the meshes' roots differ", strings.Join(lc.missingRoots, ", "), multiRootEnv, proxyConfigXDSAgentEnv)
 }
 
 // retire marks the federation CRs a Cutover config translated as

@@ -110,6 +110,10 @@ type MeshImport struct {
 
 // MeshImportSpec is the desired import configuration.
 type MeshImportSpec struct {
+	// Network is this cluster's own network (SMCP spec.cluster.network, the
+	// OSSM 3 Istio's values.global.network). Required unless a MeshExport
+	// in the same step or a control plane among the items names it.
+	Network string `json:"network,omitempty"`
 	// Namespace is where ServiceEntries and WorkloadEntries go (except
 	// importAsLocal imports, which go in their alias namespace).
 	Namespace string       `json:"namespace,omitempty"`

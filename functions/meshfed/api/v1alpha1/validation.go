@@ -127,6 +127,9 @@ func (c *MeshImport) Validate() []fn.FieldError {
 	if len(s.Peers) == 0 {
 		v.add("spec.peers", "is required: add one entry per peer mesh this mesh imports from (name, network, gateway.address)")
 	}
+	if s.Network != "" {
+		v.labelValue("spec.network", s.Network)
+	}
 	seen := map[string]bool{}
 	for i, p := range s.Peers {
 		path := fmt.Sprintf("spec.peers[%d]", i)
