@@ -18,7 +18,9 @@ import (
 // Golden cases live in testdata/<case>/: input files (*.yaml, read like
 // kpt reads a package, subfolders included, or one _resourcelist.yaml), an optional _fnconfig.yaml, an
 // optional _inputs file listing more package folders (relative to the
-// case), and _expected.yaml, the whole output ResourceList. Rewrite the
+// case; "peer <name> <folder>" reads a folder as the peer <name>'s
+// reference data, with the two annotations a kustomize peer overlay adds),
+// and _expected.yaml, the whole output ResourceList. Rewrite the
 // expectations with UPDATE_GOLDEN=1 and review the diff.
 func TestGolden(t *testing.T) {
 	dirs, err := filepath.Glob("testdata/*")
@@ -67,22 +69,42 @@ func readCase(t *testing.T, dir string) []byte {
 	if b, err := os.ReadFile(filepath.Join(dir, "_resourcelist.yaml")); err == nil {
 		return b
 	}
-	pkgs := []string{dir}
+	type pkg struct{ path, peer string }
+	pkgs := []pkg{{path: dir}}
 	if b, err := os.ReadFile(filepath.Join(dir, "_inputs")); err == nil {
 		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-				pkgs = append(pkgs, filepath.Join(dir, line))
+				p := pkg{path: line}
+				if f := strings.Fields(line); len(f) == 3 && f[0] == "peer" {
+					p = pkg{path: f[2], peer: f[1]}
+				}
+				p.path = filepath.Join(dir, p.path)
+				pkgs = append(pkgs, p)
 			}
 		}
 	}
 	var nodes []*yaml.RNode
 	for _, p := range pkgs {
-		r := kio.LocalPackageReader{PackagePath: p, MatchFilesGlob: []string{"[^_]*.yaml"}, IncludeSubpackages: true, OmitReaderAnnotations: false}
+		r := kio.LocalPackageReader{PackagePath: p.path, MatchFilesGlob: []string{"[^_]*.yaml"}, IncludeSubpackages: true, OmitReaderAnnotations: false}
 		n, err := r.Read()
 		if err != nil {
-			t.Fatalf("reading %s: %v", p, err)
+			t.Fatalf("reading %s: %v", p.path, err)
 		}
-		nodes = append(nodes, n...)
+		for _, node := range n {
+			// kustomization.yaml files are kustomize's own; kustomize never
+			// passes them to a function.
+			if node.GetKind() == "Kustomization" {
+				continue
+			}
+			if p.peer != "" {
+				for _, a := range [][2]string{{"meshfed.dev/peer", p.peer}, {"config.kubernetes.io/local-config", "true"}} {
+					if err := node.PipeE(yaml.SetAnnotation(a[0], a[1])); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			nodes = append(nodes, node)
+		}
 	}
 	var fc *yaml.RNode
 	if b, err := os.ReadFile(filepath.Join(dir, "_fnconfig.yaml")); err == nil {
