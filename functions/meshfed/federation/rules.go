@@ -185,7 +185,14 @@ type Imported struct {
 	// Local is true for importAsLocal imports, whose host is in the local
 	// cluster domain and which aggregate with a local Service of that name.
 	Local bool
-	Rule  int
+	// InLocalNamespace is true when OSSM 2 put the imported service in its
+	// (alias) namespace rather than the control-plane namespace: its host
+	// ends in svc.<clusterDomain>, tested as a plain string suffix
+	// (maistra/istio maistra-2.5 pilot/pkg/serviceregistry/federation/controller.go:374,
+	// convertToLocalService). That is every importAsLocal import and a
+	// domainSuffix such as foo.svc.cluster.local.
+	InLocalNamespace bool
+	Rule             int
 }
 
 // Importer evaluates an ImportedServiceSet's rules.
@@ -233,6 +240,18 @@ func NewImporter(iss ImportedServiceSet, clusterDomain string) (*Importer, []Ski
 		case r.DomainSuffix != "":
 			rule.suffix = r.DomainSuffix
 		}
+		// A rule without importAsLocal must not import into the cluster
+		// domain itself, whether its domainSuffix is its own or the spec's
+		// (maistra/istio maistra-2.5 pkg/servicemesh/federation/common/imports.go:73,
+		// "use importAsLocal instead"); the next rule applies.
+		if !r.ImportAsLocal && rule.suffix == im.localSuffix {
+			from := "its `domainSuffix`"
+			if r.DomainSuffix == "" {
+				from = "`spec.domainSuffix`, which it inherits,"
+			}
+			skipped = append(skipped, SkippedRule{i, fmt.Sprintf("%s is %q, the cluster domain suffix, without `importAsLocal: true` (OSSM 2: \"use importAsLocal instead\")", from, rule.suffix)})
+			continue
+		}
 		im.rules = append(im.rules, rule)
 	}
 	return im, skipped
@@ -246,11 +265,13 @@ func (im *Importer) Import(exported ServiceName) (Imported, bool) {
 			continue
 		}
 		local := r.m.rename(exported)
+		host := local.Name + "." + local.Namespace + "." + r.suffix
 		return Imported{
-			Host:  local.Name + "." + local.Namespace + "." + r.suffix,
-			Name:  local,
-			Local: r.local,
-			Rule:  r.index,
+			Host:             host,
+			Name:             local,
+			Local:            r.local,
+			InLocalNamespace: strings.HasSuffix(host, im.localSuffix),
+			Rule:             r.index,
 		}, true
 	}
 	return Imported{}, false

@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -334,6 +335,85 @@ func TestServiceNameIsHost(t *testing.T) {
 	} {
 		if got := s.IsHost(tc.host, tc.domain); got != tc.want || got != (tc.host == s.Host(tc.domain)) {
 			t.Errorf("%v.IsHost(%q, %q) = %v, want %v (Host gives %q)", s, tc.host, tc.domain, got, tc.want, s.Host(tc.domain))
+		}
+	}
+}
+
+// A rule without importAsLocal whose domainSuffix, its own or the one it
+// inherits from spec.domainSuffix, is svc.<clusterDomain> is skipped and
+// the next rule applies (maistra/istio maistra-2.5
+// pkg/servicemesh/federation/common/imports.go:70-78: the rule's suffix,
+// else the spec's, compared with the local suffix "svc." + cluster domain,
+// pilot/pkg/serviceregistry/federation/controller.go:175-180).
+func TestImportRuleIntoTheClusterDomainIsSkipped(t *testing.T) {
+	cases := []struct {
+		name        string
+		specSuffix  string
+		ruleSuffix  string
+		domain      string
+		wantSkipped bool
+		wantHost    string // of a/httpbin
+	}{
+		{"own suffix", "", "svc.cluster.local", "cluster.local", true, "httpbin.a.svc.west-mesh-imports.local"},
+		{"inherited suffix", "svc.cluster.local", "", "cluster.local", true, "httpbin.a.svc.cluster.local"},
+		{"another cluster domain", "", "svc.corp.internal", "corp.internal", true, "httpbin.a.svc.west-mesh-imports.local"},
+		{"only equal counts, not a longer suffix", "", "mirror.svc.cluster.local", "cluster.local", false, "httpbin.a.mirror.svc.cluster.local"},
+		{"the cluster domain of another cluster", "", "svc.cluster.local", "corp.internal", false, "httpbin.a.svc.cluster.local"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			iss := ImportedServiceSet{Name: "west-mesh", Spec: ImportSpec{DomainSuffix: c.specSuffix, ImportRules: []ImportRule{
+				{Type: NameSelectorType, NameSelector: &NameMapping{Namespace: "a"}, DomainSuffix: c.ruleSuffix},
+				// The next rule: with the spec's suffix when it is the
+				// cluster domain too, importAsLocal.
+				{Type: NameSelectorType, NameSelector: &NameMapping{Alias: &Alias{Namespace: "a"}}, ImportAsLocal: c.specSuffix != ""},
+			}}}
+			if c.specSuffix == "" {
+				iss.Spec.ImportRules[1] = ImportRule{Type: NameSelectorType, NameSelector: &NameMapping{}}
+			}
+			im, skipped := NewImporter(iss, c.domain)
+			if got := len(skipped) > 0 && skipped[0].Index == 0; got != c.wantSkipped {
+				t.Fatalf("rule 0 skipped = %v (%v), want %v", got, skipped, c.wantSkipped)
+			}
+			if c.wantSkipped && !strings.Contains(skipped[0].Reason, "use importAsLocal instead") {
+				t.Errorf("reason %q does not say what OSSM 2 said", skipped[0].Reason)
+			}
+			got, ok := im.Import(ServiceName{"httpbin", "a"})
+			if !ok || got.Host != c.wantHost {
+				t.Errorf("a/httpbin imported as %q (%v), want %q", got.Host, ok, c.wantHost)
+			}
+		})
+	}
+}
+
+// OSSM 2 put an imported service in its (alias) namespace, instead of the
+// control-plane namespace, when its host ends in svc.<clusterDomain> as a
+// plain string suffix (maistra/istio maistra-2.5
+// pilot/pkg/serviceregistry/federation/controller.go:374,
+// strings.HasSuffix(importedName.Hostname, c.localDomainSuffix)): every
+// importAsLocal import, a domainSuffix such as foo.svc.cluster.local, and
+// even one such as mysvc.cluster.local.
+func TestImportedInLocalNamespace(t *testing.T) {
+	cases := []struct {
+		suffix string
+		local  bool
+		want   bool
+	}{
+		{"", true, true},
+		{"foo.svc.cluster.local", false, true},
+		{"mysvc.cluster.local", false, true},
+		{"svc.west-mesh-imports.local", false, false},
+		{"cluster.local", false, false},
+	}
+	for _, c := range cases {
+		rule := ImportRule{Type: NameSelectorType, NameSelector: &NameMapping{Alias: &Alias{Namespace: "b"}}, DomainSuffix: c.suffix, ImportAsLocal: c.local}
+		im, skipped := NewImporter(ImportedServiceSet{Name: "west-mesh", Spec: ImportSpec{ImportRules: []ImportRule{rule}}}, "cluster.local")
+		if len(skipped) > 0 {
+			t.Fatalf("%+v skipped: %v", rule, skipped)
+		}
+		got, _ := im.Import(ServiceName{"httpbin", "a"})
+		if got.InLocalNamespace != c.want || got.Name.Namespace != "b" {
+			t.Errorf("suffix %q importAsLocal %v: host %q InLocalNamespace %v in %q, want %v in b", c.suffix, c.local, got.Host, got.InLocalNamespace, got.Name.Namespace, c.want)
 		}
 	}
 }

@@ -105,10 +105,8 @@ func resolveImportPeer(in *input, c config, i int, p v1alpha1.ImportPeer, f *dia
 		for _, is := range importedSet(exportedSet(peer, ess, f), iss, p.ClusterDomain, f) {
 			e := &importEntry{host: is.imported.Host, peerService: is.svc, exportedAs: is.exported, remote: remote}
 			e.namespace = spec.Namespace
-			if is.imported.Local {
-				// Only in the alias namespace does the entry aggregate with a
-				// local Service of the same name.
-				e.namespace = is.imported.Name.Namespace
+			if is.imported.InLocalNamespace {
+				e.namespace = placeInAliasNamespace(in, c, e.host, is.imported.Name.Namespace, is.imported.Local, f)
 			}
 			if len(is.svc.Ports) == 0 {
 				f.Errorf(&is.svc.Ref, "spec.ports", "peer Service %s (imported as %q) has no ports; add them, or set MeshImport %s %s.services[] with host %q and ports", is.svc.ServiceName, e.host, c.name, field, e.host)
@@ -145,7 +143,7 @@ func resolveImportPeer(in *input, c config, i int, p v1alpha1.ImportPeer, f *dia
 			e = &importEntry{host: s.Host, namespace: spec.Namespace, field: sf}
 			byHost[s.Host] = e
 			if ns, ok := localNamespace(s.Host, p.ClusterDomain); ok {
-				e.namespace = ns
+				e.namespace = placeInAliasNamespace(in, c, s.Host, ns, true, f)
 			}
 			if len(s.Ports) == 0 {
 				f.Errorf(&c.ref, sf+".ports", "the ports of %q cannot be derived (no import rule brings it from the peer's items): set them, e.g. [{number: 8000, name: http, protocol: HTTP}]", s.Host)
@@ -164,6 +162,29 @@ func resolveImportPeer(in *input, c config, i int, p v1alpha1.ImportPeer, f *dia
 		}
 	}
 	return pp
+}
+
+// placeInAliasNamespace places an import whose host is in the cluster
+// domain (DESIGN section 3): in its namespace when this mesh's items show
+// that namespace exists, since only there does it aggregate with a local
+// Service of the same name (as OSSM 2 placed it); otherwise in
+// spec.namespace, as Red Hat's tested migration places
+// httpbin.b.svc.cluster.local (maistra/maistra-test-tool
+// pkg/tests/tasks/migration/federation_test.go:389-390 applies it in
+// istio-system, East having no namespace b), because an API server refuses
+// an object in a namespace it does not have.
+func placeInAliasNamespace(in *input, c config, host, namespace string, asLocal bool, f *diag.Findings) string {
+	if in.local.namespaces[namespace] {
+		return namespace
+	}
+	missing := fmt.Sprintf("no item of this mesh is in namespace %q (no Namespace object, Service or other object), and the cluster may not have it", namespace)
+	if asLocal {
+		name, _, _ := strings.Cut(host, ".")
+		f.Infof(&c.ref, "spec.namespace", "%q (imported as local) goes in namespace %q, not %q: %s. There it does not aggregate with a Service %s/%s created later; to place it in %q, add that Namespace (or the Service) to this mesh's items", host, c.imp.Spec.Namespace, namespace, missing, namespace, name, namespace)
+	} else {
+		f.Infof(&c.ref, "spec.namespace", "%q goes in namespace %q: its host ends in the cluster domain, so OSSM 2 put it in namespace %q, but %s; to place it there as OSSM 2 did, add that Namespace to this mesh's items", host, c.imp.Spec.Namespace, namespace, missing)
+	}
+	return c.imp.Spec.Namespace
 }
 
 func explicitlyGivesAccount(p v1alpha1.ImportPeer, host string) bool {

@@ -38,6 +38,9 @@ type mesh struct {
 	authorizationPolicies []*kfn.KubeObject
 	configMaps            map[federation.ServiceName]*kfn.KubeObject
 	federationObjects     map[string]*kfn.KubeObject // by "<Kind>/<name>"
+	// namespaces this mesh's items show to exist: a Namespace object, or
+	// any item applied in it (local-config items are never applied).
+	namespaces map[string]bool
 }
 
 // item is a decoded input item with a reference back to it.
@@ -57,6 +60,7 @@ func newMesh(name string, items int) *mesh {
 		importSets:        map[string]item[federation.ImportedServiceSet]{},
 		configMaps:        map[federation.ServiceName]*kfn.KubeObject{},
 		federationObjects: map[string]*kfn.KubeObject{},
+		namespaces:        map[string]bool{},
 	}
 }
 
@@ -151,6 +155,15 @@ func (r *inputReader) item(o *kfn.KubeObject) {
 		}
 		m = in.peers[p]
 		name, namespace = originalName(meta)
+	}
+	if m == in.local && meta.Annotation(fn.LocalConfigAnnotation) != "true" {
+		// What this cluster has: the namespaces of the items applied to it.
+		if namespace != "" {
+			m.namespaces[namespace] = true
+		}
+		if meta.Group() == "" && meta.Kind == "Namespace" {
+			m.namespaces[name] = true
+		}
 	}
 	readItem(m, o, meta, name, namespace, f)
 }
