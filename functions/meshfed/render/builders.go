@@ -36,6 +36,14 @@ func crossNetworkListener(port int32, hostname string) gwv1.Listener {
 			Mode:    ptr(gwv1.TLSModePassthrough),
 			Options: map[gwv1.AnnotationKey]gwv1.AnnotationValue{ListenerProtocolOption: AutoPassthrough},
 		},
+		// The API server defaults a listener's allowedRoutes to routes from
+		// the Gateway's own namespace (sigs.k8s.io/gateway-api apis/v1
+		// gateway_types.go, Listener.AllowedRoutes:
+		// +kubebuilder:default={namespaces:{from: Same}}). Writing the
+		// default changes nothing for istiod (no route attaches to an
+		// auto-passthrough listener) and makes the stored object equal
+		// what meshfed wrote, so GitOps tools show no drift (make test-cluster).
+		AllowedRoutes: &gwv1.AllowedRoutes{Namespaces: &gwv1.RouteNamespaces{From: ptr(gwv1.NamespacesFromSame)}},
 	}
 	if hostname != "" {
 		l.Hostname = ptr(gwv1.Hostname(hostname))
