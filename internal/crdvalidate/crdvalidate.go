@@ -16,6 +16,10 @@
 //     field never reaches the controller, so it is an error here.
 //   - metadata: name, labels and annotations as ObjectMeta validation sees
 //     them.
+//   - defaulting: fields the CRD schema's defaults add. The apiserver
+//     stores the object with them, so it differs from the manifest and a
+//     GitOps tool comparing the two shows drift that never goes away;
+//     generated output writes the defaults out.
 //   - crd: OpenAPI schema validation after structural defaulting.
 //     Defaulting runs first because the apiserver does so, and a default
 //     can turn a valid-looking object invalid (a Gateway API address
@@ -42,6 +46,7 @@ package crdvalidate
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -69,13 +74,14 @@ import (
 
 // Layer names used in Problem.Layer.
 const (
-	LayerProtojson = "protojson"
-	LayerTyped     = "typed"
-	LayerPruning   = "pruning"
-	LayerMetadata  = "metadata"
-	LayerCRD       = "crd"
-	LayerListType  = "listtype"
-	LayerCEL       = "cel"
+	LayerProtojson  = "protojson"
+	LayerTyped      = "typed"
+	LayerPruning    = "pruning"
+	LayerMetadata   = "metadata"
+	LayerDefaulting = "defaulting"
+	LayerCRD        = "crd"
+	LayerListType   = "listtype"
+	LayerCEL        = "cel"
 )
 
 // Problem is one reason an object would be rejected or altered.
@@ -281,11 +287,16 @@ func (v *Validator) ValidateObject(u *unstructured.Unstructured) []Problem {
 		addMsg(LayerPruning, fmt.Sprintf("unknown field %q (the apiserver would drop it)", p))
 	}
 	structuraldefaulting.PruneNonNullableNullsWithoutDefaults(obj, vi.structural)
+	undefaulted := runtime.DeepCopyJSON(obj)
 	structuraldefaulting.Default(obj, vi.structural)
 
 	// Create cannot set status when the status subresource is enabled.
 	if vi.hasStatus {
 		delete(obj, "status")
+		delete(undefaulted, "status")
+	}
+	for _, p := range addedFields(undefaulted, obj, "") {
+		addMsg(LayerDefaulting, fmt.Sprintf("the apiserver adds %s by defaulting; write it out, or the stored object differs from the manifest (GitOps drift)", p))
 	}
 
 	// ObjectMeta is decoded apart from the schema, as the apiserver does;
@@ -323,6 +334,45 @@ func (v *Validator) ValidateObject(u *unstructured.Unstructured) []Problem {
 		}
 	}
 	return problems
+}
+
+// addedFields lists the paths, with their values, of the fields in after
+// that are not in before (the two differ only by defaulting).
+func addedFields(before, after any, path string) []string {
+	switch a := after.(type) {
+	case map[string]any:
+		b, _ := before.(map[string]any)
+		keys := make([]string, 0, len(a))
+		for k := range a {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var out []string
+		for _, k := range keys {
+			p := path + "." + k
+			if path == "" {
+				p = k
+			}
+			bv, ok := b[k]
+			if !ok {
+				v, _ := json.Marshal(a[k])
+				out = append(out, fmt.Sprintf("%s: %s", p, v))
+				continue
+			}
+			out = append(out, addedFields(bv, a[k], p)...)
+		}
+		return out
+	case []any:
+		b, _ := before.([]any)
+		var out []string
+		for i := range a {
+			if i < len(b) {
+				out = append(out, addedFields(b[i], a[i], fmt.Sprintf("%s[%d]", path, i))...)
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 // blockingErr mirrors the apiserver's rule for when CEL is skipped.

@@ -44,6 +44,9 @@ spec:
       mode: Passthrough
       options:
         gateway.istio.io/listener-protocol: auto-passthrough
+    allowedRoutes:
+      namespaces:
+        from: Same
 `
 
 const blockAllGateway = `
@@ -61,6 +64,9 @@ spec:
     protocol: TLS
     tls:
       mode: Passthrough
+    allowedRoutes:
+      namespaces:
+        from: Same
 `
 
 const istioGateway = `
@@ -135,6 +141,14 @@ var cases = []struct {
 	{name: "istio-remote Gateway with IP address", yaml: istioRemoteGateway},
 	{name: "istio class Gateway with blocking hostname", yaml: blockAllGateway},
 	{name: "Istio Gateway AUTO_PASSTHROUGH", yaml: istioGateway},
+	{
+		// Listener.AllowedRoutes has +kubebuilder:default={namespaces:{from: Same}}
+		// (sigs.k8s.io/gateway-api apis/v1/gateway_types.go); kube-apiserver
+		// stores the listener with it (seen with make test-cluster).
+		name:  "Gateway listener without allowedRoutes",
+		yaml:  strings.Replace(blockAllGateway, "    allowedRoutes:\n      namespaces:\n        from: Same\n", "", 1),
+		wants: []want{{LayerDefaulting, `the apiserver adds spec.listeners[0].allowedRoutes: {"namespaces":{"from":"Same"}} by defaulting`}},
+	},
 	{name: "ServiceEntry", yaml: serviceEntry},
 	{name: "WorkloadEntry with only network", yaml: workloadEntryNetworkOnly},
 	{
