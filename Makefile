@@ -94,5 +94,6 @@ FUZZFLAGS = -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 50x
 fuzz:
 	$(GO) test ./functions/meshfed $(FUZZFLAGS) -fuzz '^FuzzRun$$'
 	$(GO) test ./fn $(FUZZFLAGS) -fuzz '^FuzzReadInput$$'
+	$(GO) test ./fn $(FUZZFLAGS) -fuzz '^FuzzWriteResourceList$$'
 	$(GO) test ./functions/meshfed/api/v1alpha1 $(FUZZFLAGS) -fuzz '^FuzzDecodeConfig$$'
 	$(GO) test ./functions/meshfed/federation $(FUZZFLAGS) -fuzz '^FuzzRulesAndNames$$'

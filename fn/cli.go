@@ -130,7 +130,7 @@ func ReadConfigFile(path string) ([]*yaml.RNode, error) {
 	if len(docs) == 0 {
 		return nil, fmt.Errorf("--config %s holds no YAML document", path)
 	}
-	var dup input
+	dup := input{anchored: map[*yaml.RNode]bool{}}
 	for i, d := range docs {
 		dup.duplicateKeys(d.YNode(), "", fmt.Sprintf("document %d", i+1), d)
 		if err := d.DeAnchor(); err != nil {

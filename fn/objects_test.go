@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
-	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 func parse(t *testing.T, s string) *kfn.KubeObject {
@@ -84,25 +83,28 @@ func TestReplaceOwnedInheritsInStableOrder(t *testing.T) {
 	}
 }
 
-// TestReplaceOwnedRenderedMetadata: a generated object whose metadata is
-// rendered text (as meshfed's are) inherits the replaced object's tracking
-// annotations like a tree does, and writes as the same bytes.
-func TestReplaceOwnedRenderedMetadata(t *testing.T) {
-	old := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: g\n  annotations:\n    internal.config.kubernetes.io/path: moved.yaml\n    o: w\n    config.k8s.io/id: '1'\n"
-	meta := "name: g\nannotations:\n  internal.config.kubernetes.io/path: p.yaml\n  o: w\n"
-	owned := func(o *kfn.KubeObject) bool { return o.GetAnnotation("o") == "w" }
-	rendered := parse(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n")
-	n := ItemNode(rendered)
-	n.Content[5] = &yaml.Node{Kind: yaml.ScalarNode, Tag: RenderedTag, Value: meta}
-	tree := parse(t, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  "+strings.ReplaceAll(strings.TrimSpace(meta), "\n", "\n  ")+"\n")
-
-	got := replaceOwned(t, kfn.KubeObjects{parse(t, old)}, owned, []Generated{{Object: rendered, ID: IDOf(tree)}})
-	want := replaceOwned(t, kfn.KubeObjects{parse(t, old)}, owned, withIDs(kfn.KubeObjects{tree}))
-	if got[0].GetAnnotation(PathAnnotation) != "moved.yaml" || got[0].GetAnnotation("config.k8s.io/id") != "1" {
-		t.Errorf("tracking annotations not inherited:\n%s", got[0].String())
+// TestObjectFromJSON: a generated object's JSON becomes the item kyaml
+// would read from the same object written as block YAML: field order kept,
+// strings quoted only where YAML would read them as something else.
+func TestObjectFromJSON(t *testing.T) {
+	js := `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"g","annotations":{"a/b":"0","z":"true"}},` +
+		`"spec":{"hosts":["*","h.example"],"ports":[{"number":80,"name":"http"}],"on":false,"empty":{},"none":[],"note":"a: b\nc <>&"}}`
+	o, err := ObjectFromJSON([]byte(js))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if a, b := got[0].String(), want[0].String(); a != b {
-		t.Errorf("rendered metadata replaced differently from a tree:\n%s\n---\n%s", a, b)
+	want := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: g\n  annotations:\n    a/b: \"0\"\n    z: \"true\"\n" +
+		"spec:\n  hosts:\n  - '*'\n  - h.example\n  ports:\n  - number: 80\n    name: http\n  on: false\n  empty: {}\n  none: []\n  note: |-\n    a: b\n    c <>&\n"
+	if got := o.String(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if parsed := parse(t, want); parsed.String() != want {
+		t.Errorf("kyaml reads the expected YAML back differently:\n%s", parsed.String())
+	}
+	for _, bad := range []string{`[1]`, `"s"`, `{`} {
+		if _, err := ObjectFromJSON([]byte(bad)); err == nil {
+			t.Errorf("ObjectFromJSON(%s): no error", bad)
+		}
 	}
 }
 

@@ -18,6 +18,7 @@ type input struct {
 	rw       *kio.ByteReadWriter // wrapping, functionConfig and results, as kyaml's ByteReadWriter reads them
 	items    []*yaml.RNode
 	problems kfn.Results
+	anchored map[*yaml.RNode]bool // objects with anchors, aliases or merge keys
 }
 
 // readInput parses a ResourceList, or a plain stream of YAML documents, the
@@ -54,7 +55,7 @@ func readInput(b []byte) (*input, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := &input{rw: &kio.ByteReadWriter{OmitReaderAnnotations: true, KeepReaderAnnotations: true}}
+	in := &input{rw: &kio.ByteReadWriter{OmitReaderAnnotations: true, KeepReaderAnnotations: true}, anchored: map[*yaml.RNode]bool{}}
 	if len(docs) == 1 && isWrapper(docs[0]) {
 		in.unwrap(docs[0])
 	} else {
@@ -67,11 +68,14 @@ func readInput(b []byte) (*input, error) {
 		return in, nil
 	}
 	for _, n := range in.items {
+		if !in.anchored[n] {
+			continue
+		}
 		if err := n.DeAnchor(); err != nil {
 			return nil, fmt.Errorf("%s: %v", describe(n), err)
 		}
 	}
-	if in.rw.FunctionConfig != nil {
+	if fc := in.rw.FunctionConfig; fc != nil && in.anchored[fc] {
 		if err := in.rw.FunctionConfig.DeAnchor(); err != nil {
 			return nil, fmt.Errorf("functionConfig: %v", err)
 		}
@@ -125,7 +129,14 @@ func (in *input) unwrap(list *yaml.RNode) {
 
 // duplicateKeys reports every key given twice in a mapping under n; where
 // says where the object is (items[3]) and obj is the object, to name it.
+//
+// It also notes the objects with an anchor, an alias or a merge key, the
+// only ones DeAnchor changes: kyaml's DeAnchor copies and rebuilds every
+// mapping of an object, which would cost more than reading it.
 func (in *input) duplicateKeys(n *yaml.Node, path, where string, obj *yaml.RNode) {
+	if n.Anchor != "" || n.Kind == yaml.AliasNode || n.Tag == yaml.MergeTag {
+		in.anchored[obj] = true
+	}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		for _, c := range n.Content {

@@ -89,11 +89,6 @@ func runStream(p Processor, rw *kio.ByteReadWriter, rl *kfn.ResourceList, stderr
 	}
 	nodes := make([]*yaml.RNode, 0, len(rl.Items))
 	for _, it := range rl.Items {
-		// The encoder and the SDK's accessors need trees, not rendered text.
-		if err := ExpandRendered(ItemNode(it)); err != nil {
-			fmt.Fprintf(stderr, "meshfed: writing the YAML stream to stdout: %v\n", err)
-			return 1
-		}
 		if !original[it] {
 			stripTracking(it)
 		}

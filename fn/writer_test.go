@@ -85,3 +85,38 @@ func TestNothingToClear(t *testing.T) {
 		}
 	}
 }
+
+// FuzzWriteResourceList is the differential test of the writer:
+// wherever kyaml's ByteReadWriter reads a ResourceList and writes it back,
+// writeResourceList writes the same bytes.
+func FuzzWriteResourceList(f *testing.F) {
+	files, _ := filepath.Glob("testdata/writer-*.yaml")
+	golden, _ := filepath.Glob("../functions/meshfed/testdata/*/_expected.yaml")
+	for _, file := range append(files, golden...) {
+		if b, err := os.ReadFile(file); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, input []byte) {
+		read := func() (*kio.ByteReadWriter, []*yaml.RNode, *bytes.Buffer, error) {
+			var out bytes.Buffer
+			rw := &kio.ByteReadWriter{Reader: bytes.NewReader(input), Writer: &out, OmitReaderAnnotations: true, KeepReaderAnnotations: true}
+			nodes, err := rw.Read()
+			return rw, nodes, &out, err
+		}
+		rw, nodes, want, err := read()
+		if err != nil || rw.WrappingKind != kio.ResourceListKind {
+			return
+		}
+		if err := rw.Write(nodes); err != nil {
+			return // kyaml cannot write it either
+		}
+		rw, nodes, got, _ := read()
+		if err := writeResourceList(rw, nodes); err != nil {
+			t.Fatalf("kyaml writes it, writeResourceList fails: %v", err)
+		}
+		if got.String() != want.String() {
+			t.Fatalf("writeResourceList differs from kyaml:\n--- kyaml\n%s\n--- writeResourceList\n%s", want, got)
+		}
+	})
+}

@@ -6,6 +6,7 @@ package pipeline
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,7 +40,6 @@ type generated struct {
 }
 
 func run(in *input, items kfn.KubeObjects, f *diag.Findings) (kfn.KubeObjects, bool) {
-	render.ForgetShared()
 	if f.HasErrors() {
 		return nil, false
 	}
@@ -121,26 +121,31 @@ func emit(outs []generated, f *diag.Findings) ([]fn.Generated, bool) {
 	}
 	result := make([]fn.Generated, 0, total)
 	owner := make(map[fn.ObjectID]string, total)
-	// What every generated object is stamped with; rendering reads these at
-	// once, so they are reused from object to object.
-	labels := map[string]string{render.ManagedByLabel: render.ManagedByValue}
-	annotations := map[string]string{}
 	for _, g := range outs {
 		ref := g.cfg.ref
-		annotations[render.GeneratedByAnnotation] = g.cfg.key()
-		annotations[fn.PathAnnotation] = fmt.Sprintf("meshfed-generated/%s-%s.yaml", strings.ToLower(g.cfg.kind), g.cfg.name)
+		path := fmt.Sprintf("meshfed-generated/%s-%s.yaml", strings.ToLower(g.cfg.kind), g.cfg.name)
 		sortObjects(g.objs)
 		for i, o := range g.objs {
-			annotations["internal.config.kubernetes.io/index"] = strconv.Itoa(i)
 			for _, p := range o.Validate() {
 				f.Errorf(&ref, "", "generated %s %s/%s would be rejected: %s; this is a meshfed bug or an input it should have rejected, please report it with your input", o.Kind, o.Namespace, o.Name, p)
 			}
-			ko, err := o.KubeObject(labels, annotations)
+			// What every generated object is stamped with.
+			o.Labels = with(o.Labels, map[string]string{render.ManagedByLabel: render.ManagedByValue})
+			o.Annotations = with(o.Annotations, map[string]string{
+				render.GeneratedByAnnotation:          g.cfg.key(),
+				fn.PathAnnotation:                     path,
+				"internal.config.kubernetes.io/index": strconv.Itoa(i),
+			})
+			js, err := o.JSON()
+			var ko *kfn.KubeObject
+			if err == nil {
+				ko, err = fn.ObjectFromJSON(js)
+			}
 			if err != nil {
-				f.Errorf(&ref, "", "rendering %s %s/%s: %v", o.Kind, o.Namespace, o.Name, err)
+				f.Errorf(&ref, "", "rendering %s %s/%s: %v; this is a meshfed bug, please report it with your input", o.Kind, o.Namespace, o.Name, err)
 				continue
 			}
-			id := o.ID()
+			id := objectID(o)
 			if prev, dup := owner[id]; dup {
 				f.Errorf(&ref, "", "%s and %s both generate %s %s/%s: give them different gateway names or peers, or merge them into one config", prev, g.cfg.key(), o.Kind, o.Namespace, o.Name)
 				continue
@@ -150,6 +155,23 @@ func emit(outs []generated, f *diag.Findings) ([]fn.Generated, bool) {
 		}
 	}
 	return result, !f.HasErrors()
+}
+
+// with returns m with extra's entries added or overriding, as a new map.
+func with(m, extra map[string]string) map[string]string {
+	out := make(map[string]string, len(m)+len(extra))
+	maps.Copy(out, m)
+	maps.Copy(out, extra)
+	return out
+}
+
+// objectID is a generated object's identity as orchestrators see it.
+func objectID(o render.Object) fn.ObjectID {
+	group, _, found := strings.Cut(o.APIVersion, "/")
+	if !found {
+		group = ""
+	}
+	return fn.ObjectID{Group: group, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
 }
 
 // sortObjects orders objects by apiVersion, kind, namespace and name,

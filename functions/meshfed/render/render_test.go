@@ -1,15 +1,17 @@
 package render
 
 import (
+	"bytes"
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/meshfed/meshfed/fn"
 	"github.com/meshfed/meshfed/functions/meshfed/api/v1alpha1"
-	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"k8s.io/apimachinery/pkg/util/validation"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
-	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 func TestName(t *testing.T) {
@@ -102,121 +104,48 @@ func withUntypedAddress(o Object) Object {
 	return o
 }
 
-func TestNodeKeepsDeclaredFieldOrderInBlockStyle(t *testing.T) {
+// TestJSONKeepsDeclaredFieldOrder: an object renders with apiVersion,
+// kind, metadata and spec in that order, and the spec's fields in the
+// order istio.io/api declares them (protojson's order), which is the order
+// the YAML items show.
+func TestJSONKeepsDeclaredFieldOrder(t *testing.T) {
 	o := ImportServiceEntry(meta(), "h.example", []v1alpha1.Port{{Number: 80, Name: "http", Protocol: "HTTP"}}, []string{"*"}, []string{"spiffe://td/ns/a/sa/b"}, map[string]string{"k": "v"})
-	n, err := o.Node()
+	o.Labels = map[string]string{"b": "2", "a": "1"}
+	b, err := o.JSON()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := yaml.NewRNode(n).String()
-	if err != nil {
+	var top struct {
+		Metadata json.RawMessage
+		Spec     json.RawMessage
+	}
+	if err := json.Unmarshal(b, &top); err != nil {
 		t.Fatal(err)
 	}
-	var order []string
-	for _, line := range strings.Split(s, "\n") {
-		if strings.HasPrefix(line, "  ") && !strings.HasPrefix(line, "   ") && strings.HasSuffix(strings.Fields(line)[0], ":") {
-			order = append(order, strings.TrimSuffix(strings.Fields(line)[0], ":"))
-		}
-	}
-	want := "name namespace hosts ports location resolution workloadSelector exportTo subjectAltNames"
-	if got := strings.Join(order, " "); got != want {
-		t.Errorf("top-level fields in order %q, want %q\n%s", got, want, s)
-	}
-	if strings.Contains(s, "{") || strings.Contains(s, "\"h.example\"") {
-		t.Errorf("expected block style without quoting:\n%s", s)
-	}
-	if !strings.Contains(s, "- '*'") {
-		t.Errorf("a `*` must stay a string:\n%s", s)
-	}
-}
-
-// TestProtoNodeMatchesProtojson checks the direct rendering of Istio specs
-// against the protojson route it replaces, on every builder.
-func TestProtoNodeMatchesProtojson(t *testing.T) {
-	ports := []v1alpha1.Port{{Number: 8000, Name: "http", Protocol: "HTTP", TargetPort: 8080}, {Number: 9090, Name: "port-9090"}}
-	sel := map[string]string{"b": "2", "a": "1"}
-	for _, o := range []Object{
-		ExportServiceEntry(meta(), "x.ns.svc.p-imports.local", ports, sel),
-		ImportServiceEntry(meta(), "x.example", ports, []string{"*", "."}, []string{"spiffe://td/ns/a/sa/b"}, sel),
-		ImportWorkloadEntry(meta(), "west-network", "r/z/s"),
-		ImportWorkloadEntry(meta(), "west-network", ""),
-		ExposedHostsGateway(meta(), "eastwestgateway", 15443, []string{"a.b.svc.cluster.local", "c.d"}),
+	for what, tc := range map[string]struct {
+		doc  []byte
+		keys []string
+	}{
+		"object":   {b, []string{`"apiVersion"`, `"kind"`, `"metadata"`, `"spec"`}},
+		"metadata": {top.Metadata, []string{`"name"`, `"namespace"`, `"labels"`, `"a"`, `"b"`}},
+		"spec":     {top.Spec, []string{`"hosts"`, `"ports"`, `"location"`, `"resolution"`, `"workloadSelector"`, `"exportTo"`, `"subjectAltNames"`}},
 	} {
-		m := o.Spec.(interface{ ProtoReflect() protoreflect.Message })
-		direct, ok := protoNode(m.ProtoReflect())
-		if !ok {
-			t.Fatalf("%s: protoNode declined", o.Kind)
-		}
-		b, err := specJSON(o.Spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		viaJSON, err := jsonToNode(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, _ := yaml.NewRNode(direct).String()
-		want, _ := yaml.NewRNode(viaJSON).String()
-		if a != want {
-			t.Errorf("%s: direct rendering differs from protojson:\n%s\n---\n%s", o.Kind, a, want)
-		}
-	}
-}
-
-// TestRenderedItemMatchesTree: an item's metadata and spec are kept as
-// rendered text, and expanding them gives exactly the tree Node builds for
-// the object with the extra labels and annotations merged in (the golden
-// outputs check the text as the writer puts it in place).
-func TestRenderedItemMatchesTree(t *testing.T) {
-	ports := []v1alpha1.Port{{Number: 8000, Name: "http", Protocol: "HTTP", TargetPort: 8080}}
-	sel := map[string]string{"app": "x", "b": "2"}
-	extraLabels := map[string]string{ManagedByLabel: ManagedByValue, "app": "overridden"}
-	extraAnnotations := map[string]string{GeneratedByAnnotation: "MeshExport/w", "internal.config.kubernetes.io/index": "7"}
-	for _, o := range []Object{
-		ExportServiceEntry(Object{Namespace: "ns", Name: "se"}, "x.ns.svc.p-imports.local", ports, sel),
-		ImportServiceEntry(Object{Namespace: "ns", Name: "se"}, "x.example", ports, []string{"*", "."}, []string{"spiffe://td/ns/a/sa/b"}, sel),
-		ImportWorkloadEntry(Object{Namespace: "istio-system", Name: "w", Labels: sel}, "west-network", "r/z"),
-		ExposedHostsGateway(Object{Namespace: "ns", Name: "se"}, "eastwestgateway", 15443, []string{"a.b.svc.cluster.local"}),
-	} {
-		ko, err := o.KubeObject(extraLabels, extraAnnotations)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rn := ko.MoveToResourceNode()
-		for _, field := range []string{"metadata", "spec"} {
-			if tag := rn.Field(field).Value.YNode().Tag; tag != fn.RenderedTag {
-				t.Fatalf("%s: %s not kept as rendered text (tag %q)", o.Kind, field, tag)
+		at := -1
+		for _, k := range tc.keys {
+			i := bytes.Index(tc.doc, []byte(k))
+			if i <= at {
+				t.Errorf("%s: %s out of order in %s", what, k, tc.doc)
 			}
-		}
-		if err := fn.ExpandRendered(rn.YNode()); err != nil {
-			t.Fatal(err)
-		}
-		o.Labels, o.Annotations = merged(o.Labels, extraLabels), merged(o.Annotations, extraAnnotations)
-		tree, err := o.Node()
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, _ := rn.String()
-		want, _ := yaml.NewRNode(tree).String()
-		if got != want {
-			t.Errorf("%s: expanded rendered item differs from the tree:\n%s\n---\n%s", o.Kind, got, want)
+			at = i
 		}
 	}
-}
-
-// TestRenderedMetadataFallsBackToTree: a value the fast writer is unsure
-// how to quote keeps the metadata a tree, with the extras merged in.
-func TestRenderedMetadataFallsBackToTree(t *testing.T) {
-	o := ImportWorkloadEntry(Object{Namespace: "istio-system", Name: "w", Labels: map[string]string{"a": "x"}}, "n", "")
-	ko, err := o.KubeObject(nil, map[string]string{"note": "needs: quoting"})
+	// protojson's own rendering, field for field.
+	want, err := protojson.Marshal(o.Spec.(proto.Message))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rn := ko.MoveToResourceNode()
-	if tag := rn.Field("metadata").Value.YNode().Tag; tag == fn.RenderedTag {
-		t.Fatal("metadata rendered as text although a value needs quoting")
-	}
-	if got := rn.GetAnnotations()["note"]; got != "needs: quoting" {
-		t.Errorf("annotation = %q", got)
+	var a, g any
+	if json.Unmarshal(want, &a) != nil || json.Unmarshal(top.Spec, &g) != nil || !reflect.DeepEqual(a, g) {
+		t.Errorf("spec %s, protojson writes %s", top.Spec, want)
 	}
 }
