@@ -157,13 +157,17 @@ func ExportedHost(exported ServiceName, peer string) string {
 // Exportable applies OSSM 2's candidate check for the
 // networking.istio.io/exportTo annotation of a Service: it may be exported
 // when the annotation is empty, contains "*", contains "." and the service
-// is in the control-plane namespace, or names the control-plane namespace.
+// is in the control-plane namespace, or names the control-plane namespace
+// (maistra/istio maistra-2.5 pkg/servicemesh/federation/server/server.go:387-401,
+// checkServiceExportTo). The annotation is split on "," exactly as Istio
+// split it, nothing trimmed, so "a, istio-system" names " istio-system",
+// which is no namespace (pilot/pkg/serviceregistry/kube/conversion.go:99-105).
 func Exportable(exportTo, serviceNamespace, cpNamespace string) bool {
-	if strings.TrimSpace(exportTo) == "" {
+	if exportTo == "" {
 		return true
 	}
 	for _, e := range strings.Split(exportTo, ",") {
-		switch e = strings.TrimSpace(e); e {
+		switch e {
 		case "*":
 			return true
 		case ".":

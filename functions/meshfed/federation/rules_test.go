@@ -287,6 +287,16 @@ func TestExportable(t *testing.T) {
 		{"a,istio-system", "a", "istio-system", true},
 		{"a, b", "a", "istio-system", false},
 		{"~", "a", "istio-system", false},
+		// Split on "," exactly, as Istio's Kubernetes conversion did
+		// (maistra-2.5 pilot/pkg/serviceregistry/kube/conversion.go:99-105):
+		// a space is part of the namespace name, so these name no
+		// namespace that exists.
+		{"a, istio-system", "a", "istio-system", false},
+		{"a, *", "a", "istio-system", false},
+		{" .", "istio-system", "istio-system", false},
+		{"a,*", "a", "istio-system", true},
+		// A blank annotation is not empty: it names the namespace " ".
+		{" ", "a", "istio-system", false},
 	}
 	for _, tc := range tests {
 		if got := Exportable(tc.exportTo, tc.ns, tc.cp); got != tc.want {
