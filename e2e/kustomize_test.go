@@ -25,22 +25,23 @@ type sample struct {
 
 var importedByEast = []string{
 	"Gateway istio-system/remote-gateway-west-mesh",
-	"ServiceEntry b/httpbin-b-svc-cluster-local",
 	"ServiceEntry istio-system/httpbin-a-svc-west-mesh-imports-local",
-	"WorkloadEntry b/httpbin-b-svc-cluster-local",
+	"ServiceEntry istio-system/httpbin-b-svc-cluster-local",
 	"WorkloadEntry istio-system/httpbin-a-svc-west-mesh-imports-local",
+	"WorkloadEntry istio-system/httpbin-b-svc-cluster-local",
 }
 
 // checkEastImports checks the guide's East side: the remote gateway, and
-// the importAsLocal ServiceEntry and WorkloadEntry in namespace b.
+// the importAsLocal ServiceEntry and WorkloadEntry in istio-system, since
+// East has no namespace b (as maistra-test-tool's migration places them).
 func checkEastImports(t *testing.T, objs []*yaml.RNode) {
 	gw := find(t, objs, "gateway.networking.k8s.io/v1", "Gateway", "istio-system", "remote-gateway-west-mesh")
 	wantField(t, gw, []string{"istio-remote"}, "spec", "gatewayClassName")
 	wantField(t, gw, []string{"203.0.113.10"}, "spec", "addresses", "[type=IPAddress]", "value")
-	local := find(t, objs, "networking.istio.io/v1", "ServiceEntry", "b", "httpbin-b-svc-cluster-local")
+	local := find(t, objs, "networking.istio.io/v1", "ServiceEntry", "istio-system", "httpbin-b-svc-cluster-local")
 	wantField(t, local, []string{"httpbin.b.svc.cluster.local"}, "spec", "hosts")
 	wantField(t, local, []string{"spiffe://west.local/ns/b/sa/httpbin"}, "spec", "subjectAltNames")
-	we := find(t, objs, "networking.istio.io/v1", "WorkloadEntry", "b", "httpbin-b-svc-cluster-local")
+	we := find(t, objs, "networking.istio.io/v1", "WorkloadEntry", "istio-system", "httpbin-b-svc-cluster-local")
 	wantField(t, we, []string{"west-network"}, "spec", "network")
 	imported := find(t, objs, "networking.istio.io/v1", "ServiceEntry", "istio-system", "httpbin-a-svc-west-mesh-imports-local")
 	wantField(t, imported, []string{"httpbin.a.svc.west-mesh-imports.local"}, "spec", "hosts")

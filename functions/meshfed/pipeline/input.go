@@ -41,7 +41,12 @@ type mesh struct {
 	// namespaces this mesh's items show to exist: a Namespace object, or
 	// any item applied in it (local-config items are never applied).
 	namespaces map[string]bool
+	// workloadKinds: the kinds of this mesh's workloads in each namespace,
+	// for the commands that move them to the OSSM 3 control plane.
+	workloadKinds map[workloadKind]bool
 }
+
+type workloadKind struct{ namespace, kind string }
 
 // item is a decoded input item with a reference back to it.
 type item[T any] struct {
@@ -61,6 +66,7 @@ func newMesh(name string, items int) *mesh {
 		configMaps:        map[federation.ServiceName]*kfn.KubeObject{},
 		federationObjects: map[string]*kfn.KubeObject{},
 		namespaces:        map[string]bool{},
+		workloadKinds:     map[workloadKind]bool{},
 	}
 }
 
@@ -284,6 +290,9 @@ func readItem(m *mesh, o *kfn.KubeObject, meta fn.Meta, name, namespace string, 
 		w.Namespace = namespace
 		if report(errs) {
 			m.inv.AddWorkload(w)
+			if m.name == "" {
+				m.workloadKinds[workloadKind{namespace, meta.Kind}] = true
+			}
 		}
 	case meta.Group() == federation.Group:
 		readFederation(m, o, name, namespace, *ref(), f)

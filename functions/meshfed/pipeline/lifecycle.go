@@ -263,6 +263,7 @@ func applyLifecycle(in *input, lc lifecycle, f *diag.Findings) {
 	for _, c := range lc.cutover {
 		retire(in, c, f)
 	}
+	afterApply(in, lc, f)
 	reviewAuthorizationPolicies(in, f)
 }
 
@@ -611,4 +612,102 @@ func removeMapEntry(o *kfn.KubeObject, key string, fields ...string) bool {
 		}
 	}
 	return true
+}
+
+// afterApply says what the tested migration still does by hand once the
+// output is applied (maistra/maistra-test-tool
+// pkg/tests/tasks/migration/federation_test.go): in Coexist, restart the
+// importing clients (lines 185-188: the new ServiceEntries' endpoints are
+// not always pushed while the federation registry owns the same host); in
+// Cutover, move every namespace to the OSSM 3 revision and restart its
+// workloads (migrateWorkloadsToOSSM3, lines 438-466: label the namespace
+// maistra.io/ignore-namespace="true", istio-injection-,
+// istio.io/rev=<the Istio's status.activeRevisionName>), and label the
+// east-west Gateway itself, not its namespace, with the revision and
+// maistra.io/ignore=true (lines 468-471).
+func afterApply(in *input, lc lifecycle, f *diag.Findings) {
+	cp := controlPlaneNamespaces(in.local)
+	var namespaces []string
+	kinds := map[string][]string{}
+	for wk := range in.local.workloadKinds {
+		if cp[wk.namespace] {
+			continue
+		}
+		if len(kinds[wk.namespace]) == 0 {
+			namespaces = append(namespaces, wk.namespace)
+		}
+		kinds[wk.namespace] = append(kinds[wk.namespace], wk.kind)
+	}
+	sort.Strings(namespaces)
+	restart := func(ns string) []string {
+		var out []string
+		ks := kinds[ns]
+		sort.Strings(ks)
+		for _, k := range ks {
+			if k == "Pod" {
+				out = append(out, fmt.Sprintf("delete and re-create the bare Pods in %s", ns))
+				continue
+			}
+			out = append(out, fmt.Sprintf("kubectl rollout restart %s -n %s", strings.ToLower(k), ns))
+		}
+		return out
+	}
+	if len(namespaces) == 0 {
+		namespaces = []string{"<namespace>"}
+		kinds["<namespace>"] = []string{"Deployment"}
+	}
+	cutover := map[string]bool{}
+	for _, c := range lc.cutover {
+		cutover[c.cfg.key()] = true
+	}
+	for _, c := range in.configs {
+		if c.imp != nil && !cutover[c.key()] {
+			var cmds []string
+			for _, ns := range namespaces {
+				cmds = append(cmds, restart(ns)...)
+			}
+			f.Infof(&c.ref, "spec.phase", "after applying, restart the client workloads so that their proxies get the new ServiceEntries' endpoints (while the federation registry also has these hosts, they may not be pushed otherwise), then check the imported hosts answer: %s", strings.Join(cmds, "; "))
+		}
+	}
+	if len(lc.cutover) == 0 {
+		return
+	}
+	istio := "<name>"
+	for _, o := range in.local.controlPlanes {
+		if o.GroupKind().Group == "sailoperator.io" {
+			istio = o.GetName()
+			break
+		}
+	}
+	cmds := []string{fmt.Sprintf("REV=$(kubectl get istio %s -o jsonpath='{.status.activeRevisionName}')", istio)}
+	for _, ns := range namespaces {
+		cmds = append(cmds, fmt.Sprintf("kubectl label namespace %s maistra.io/ignore-namespace=true istio-injection- istio.io/rev=$REV --overwrite", ns))
+		cmds = append(cmds, restart(ns)...)
+	}
+	for _, c := range lc.cutover {
+		if c.cfg.export != nil {
+			g := c.cfg.export.Spec.Gateway
+			cmds = append(cmds, fmt.Sprintf("kubectl label gateways.gateway.networking.k8s.io %s -n %s istio.io/rev=$REV maistra.io/ignore=true --overwrite", g.Name, g.Namespace))
+		}
+	}
+	for _, c := range lc.cutover {
+		f.Infof(&c.cfg.ref, "spec.phase", "after Cutover is applied, move this mesh's workloads to the OSSM 3 control plane as Red Hat's tested migration does (each namespace off OSSM 2 and onto the Istio's revision, its workloads restarted, the east-west Gateway labelled with the revision rather than its namespace): %s", strings.Join(cmds, "; "))
+	}
+}
+
+// controlPlaneNamespaces are the namespaces of this mesh's control planes:
+// their workloads are the operators', not moved by hand.
+func controlPlaneNamespaces(m *mesh) map[string]bool {
+	out := map[string]bool{}
+	for _, o := range m.controlPlanes {
+		ns := o.GetNamespace()
+		if o.GroupKind().Group == "sailoperator.io" {
+			ns, _, _ = o.NestedString("spec", "namespace")
+			if ns == "" {
+				ns = "istio-system"
+			}
+		}
+		out[ns] = true
+	}
+	return out
 }

@@ -381,3 +381,46 @@ func TestMeshImportNetwork(t *testing.T) {
 		findResult(t, rl, "error", `this cluster's network "network-west-mesh" (MeshImport/east spec.network) is the network OSSM 2 federation gives peer "west-mesh"`)
 	})
 }
+
+// What maistra-test-tool's migration still does by hand, as exact commands
+// (pkg/tests/tasks/migration/federation_test.go): restart the clients
+// after the new objects are applied (lines 185-188), and after Cutover
+// relabel each namespace (maistraIgnoreLabel, main_test.go:34, with
+// istio-injection- and istio.io/rev=<status.activeRevisionName>, lines
+// 439-466), restart its workloads, and label the east-west Gateway itself
+// (lines 468-471).
+func TestAfterApplyCommands(t *testing.T) {
+	client := `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: sleep, namespace: client}
+spec:
+  template:
+    metadata: {labels: {app: sleep}}
+    spec: {serviceAccountName: sleep, containers: [{name: sleep, image: curl}]}
+`
+	t.Run("Coexist: restart the clients", func(t *testing.T) {
+		rl := processYAML(t, eastImport, eastPeer, client)
+		findResult(t, rl, "info", "spec.phase: after applying, restart the client workloads so that their proxies get the new ServiceEntries' endpoints (while the federation registry also has these hosts, they may not be pushed otherwise), then check the imported hosts answer: kubectl rollout restart deployment -n client")
+		noResult(t, rl, "info", "after Cutover")
+	})
+	t.Run("Cutover: move to the revision", func(t *testing.T) {
+		cutover := strings.Replace(eastImport, "spec:\n", "spec:\n  phase: Cutover\n", 1)
+		export := "apiVersion: meshfed.dev/v1alpha1\nkind: MeshExport\nmetadata:\n  name: east\n  annotations: {config.kubernetes.io/local-config: \"true\"}\nspec:\n  network: network-east-mesh\n  phase: Cutover\n  gateway: {namespace: istio-ingress}\n"
+		rl := processYAML(t, cutover, eastPeer, client, eastIstio, export)
+		if errs := results(rl, "error"); len(errs) > 0 {
+			t.Fatalf("errors: %q", errs)
+		}
+		want := "REV=$(kubectl get istio default -o jsonpath='{.status.activeRevisionName}'); " +
+			"kubectl label namespace client maistra.io/ignore-namespace=true istio-injection- istio.io/rev=$REV --overwrite; " +
+			"kubectl rollout restart deployment -n client; " +
+			"kubectl label gateways.gateway.networking.k8s.io eastwestgateway -n istio-ingress istio.io/rev=$REV maistra.io/ignore=true --overwrite"
+		for _, m := range results(rl, "info") {
+			if strings.Contains(m, "after Cutover is applied") && !strings.HasSuffix(m, ": "+want) {
+				t.Errorf("commands:\n%s\nwant them to end with\n%s", m, want)
+			}
+		}
+		findResult(t, rl, "info", want)
+		noResult(t, rl, "info", "after applying, restart the client workloads")
+	})
+}
