@@ -73,3 +73,63 @@ func allDigits(s string) bool {
 	}
 	return s != ""
 }
+
+// ClusterService splits a host in a cluster domain: ok is true when it is
+// the name Kubernetes gives a Service, <name>.<namespace>.svc.<domain>.
+// inDomain reports whether the host is in the domain at all (the domain
+// itself, a Service name, a pod's name such as
+// 10-0-0-1.ns.pod.cluster.local, or any other name under it).
+func ClusterService(h, domain string) (name, namespace string, inDomain, ok bool) {
+	if h == domain {
+		return "", "", true, false
+	}
+	rest, found := strings.CutSuffix(h, "."+domain)
+	if !found {
+		return "", "", false, false
+	}
+	rest, found = strings.CutSuffix(rest, ".svc")
+	if !found {
+		return "", "", true, false
+	}
+	name, namespace, found = strings.Cut(rest, ".")
+	if !found || name == "" || namespace == "" || strings.Contains(namespace, ".") {
+		return "", "", true, false
+	}
+	return name, namespace, true, true
+}
+
+// Reserved says why a Service name in a cluster's own domain belongs to the
+// cluster itself, so that no ServiceEntry meshfed generates may take it
+// (a mesh-wide entry for such a name decides where every client of the
+// mesh that dials it goes). extra are more namespaces of the platform: the
+// control plane's and the east-west gateway's.
+//
+// The list, and why each is on it:
+//   - kubernetes.default: the API server's own Service (every in-cluster
+//     client, kubectl in pods and operators, dials it);
+//   - kube-* namespaces (kube-system's kube-dns/CoreDNS and metrics-server,
+//     kube-public, kube-node-lease): Kubernetes reserves the kube- prefix
+//     for its system namespaces;
+//   - istio-system: istiod (the control plane sidecars fetch
+//     configuration and certificates from) and the mesh's gateways;
+//   - openshift and openshift-* namespaces (openshift-dns's dns-default,
+//     openshift-ingress, openshift-monitoring, ...): OpenShift reserves them
+//     for the platform, and OSSM runs on OpenShift.
+func Reserved(name, namespace string, extra ...string) (string, bool) {
+	switch {
+	case name == "kubernetes" && namespace == "default":
+		return "it is the Kubernetes API server's own Service", true
+	case strings.HasPrefix(namespace, "kube-"):
+		return fmt.Sprintf("namespace %s is a Kubernetes system namespace (the kube- prefix is reserved), where cluster services such as kube-dns live", namespace), true
+	case namespace == "istio-system":
+		return "namespace istio-system holds the mesh's control plane (istiod) and gateways", true
+	case namespace == "openshift" || strings.HasPrefix(namespace, "openshift-"):
+		return fmt.Sprintf("namespace %s is an OpenShift system namespace", namespace), true
+	}
+	for _, ns := range extra {
+		if ns == namespace {
+			return fmt.Sprintf("namespace %s holds this mesh's control plane or east-west gateway", namespace), true
+		}
+	}
+	return "", false
+}

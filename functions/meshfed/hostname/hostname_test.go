@@ -52,3 +52,50 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestClusterService(t *testing.T) {
+	for _, c := range []struct {
+		host, name, namespace string
+		inDomain, ok          bool
+	}{
+		{"httpbin.b.svc.cluster.local", "httpbin", "b", true, true},
+		{"kubernetes.default.svc.cluster.local", "kubernetes", "default", true, true},
+		{"httpbin.a.svc.west-mesh-imports.local", "", "", false, false},
+		{"cluster.local", "", "", true, false},
+		{"svc.cluster.local", "", "", true, false},
+		{"b.svc.cluster.local", "", "", true, false},
+		{"web-0.httpbin.b.svc.cluster.local", "", "", true, false}, // a StatefulSet pod
+		{"10-0-0-1.b.pod.cluster.local", "", "", true, false},
+		{"notcluster.local", "", "", false, false},
+		{"httpbin.b.svc.cluster.local.evil", "", "", false, false},
+	} {
+		name, ns, in, ok := ClusterService(c.host, "cluster.local")
+		if name != c.name || ns != c.namespace || in != c.inDomain || ok != c.ok {
+			t.Errorf("ClusterService(%q) = %q, %q, %v, %v; want %q, %q, %v, %v", c.host, name, ns, in, ok, c.name, c.namespace, c.inDomain, c.ok)
+		}
+	}
+}
+
+func TestReserved(t *testing.T) {
+	for _, c := range []struct {
+		name, namespace string
+		extra           []string
+		reserved        bool
+	}{
+		{"kubernetes", "default", nil, true},
+		{"httpbin", "default", nil, false}, // apps do run in default
+		{"kube-dns", "kube-system", nil, true},
+		{"anything", "kube-public", nil, true},
+		{"istiod", "istio-system", nil, true},
+		{"dns-default", "openshift-dns", nil, true},
+		{"x", "openshift", nil, true},
+		{"istiod-basic", "cp", []string{"cp"}, true},
+		{"httpbin", "b", []string{"cp"}, false},
+		{"httpbin", "kube", nil, false},
+	} {
+		why, reserved := Reserved(c.name, c.namespace, c.extra...)
+		if reserved != c.reserved || reserved == (why == "") {
+			t.Errorf("Reserved(%q, %q, %v) = %q, %v; want reserved=%v with a reason", c.name, c.namespace, c.extra, why, reserved, c.reserved)
+		}
+	}
+}

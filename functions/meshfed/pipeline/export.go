@@ -38,6 +38,9 @@ type exportPlan struct {
 	// exportedTo records which peers each Service is exported to by rules,
 	// when there are several peers (see warnPerPeerExports); else nil.
 	exportedTo map[federation.ServiceName]map[string]bool
+	// platform are the namespaces whose Service names are never exposed
+	// under another Service (takeover.go).
+	platform []string
 }
 
 // resolveExport computes every hostname the peers dial and the service
@@ -48,6 +51,7 @@ func resolveExport(in *input, c config, f *diag.Findings) *exportPlan {
 	// as they grow, which cost more the larger the fleet.
 	n := len(in.local.inv.Services())
 	plan := &exportPlan{cfg: c, exposures: make(map[string]*exposure, n), exposed: make([]*exposure, 0, n)}
+	plan.platform = platformNamespaces(in.local, spec.Gateway.Namespace)
 	peers := spec.Peers
 	if len(peers) == 0 {
 		for _, name := range sortedKeys(in.local.exportSets) {
@@ -155,6 +159,10 @@ func (plan *exportPlan) expose(m *mesh, host string, svc *inventory.Service, via
 		f.Errorf(&c.ref, "spec", "the peer dials %q for Service %s (via %s), but that is the name of a different Service, %s, in this mesh: SNI routing at the east-west gateway would reach %s instead; change the import alias so the hostname differs", host, svc.ServiceName, via, other, other)
 		return
 	}
+	if why := takeover(host, localClusterDomain, plan.platform, svc.IsHost(host, localClusterDomain), exportFree); why != "" {
+		f.Errorf(&c.ref, "spec", "the peer dials %q for Service %s (via %s), but %s (for the peer's rules: the ImportedServiceSet's default <name>-imports.local, or a domainSuffix)", host, svc.ServiceName, via, why)
+		return
+	}
 	e := &exposure{host: host, service: svc.ServiceName, via: via, ports: ports, selector: selector}
 	if !svc.IsHost(host, localClusterDomain) {
 		e.ports, e.selector = exportPorts(m, svc, c, ports, f), selector
@@ -237,6 +245,20 @@ func completeOwnPorts(out []v1alpha1.Port) {
 	slices.SortStableFunc(out, func(a, b v1alpha1.Port) int { return cmp.Compare(a.Number, b.Number) })
 }
 
+// exportEntryVisibility is the exportTo of an exporter ServiceEntry (DESIGN
+// section 2, r2): the entry exists only for the east-west gateway, which
+// routes SNI to it, so it is visible in the gateway's namespace and its own
+// (the Service's) namespace, and never changes what clients elsewhere in
+// this mesh resolve for the name. e2e/istiod checks that istiod still
+// routes every SNI through it and that a client in another namespace does
+// not see the host.
+func exportEntryVisibility(namespace, gatewayNamespace string) []string {
+	if namespace == gatewayNamespace {
+		return []string{"."}
+	}
+	return []string{".", gatewayNamespace}
+}
+
 // renderExport turns a plan into objects.
 func renderExport(plan *exportPlan) []render.Object {
 	spec := plan.cfg.export.Spec
@@ -261,7 +283,7 @@ func renderExport(plan *exportPlan) []render.Object {
 			continue
 		}
 		name := names.get(e.service.Namespace, e.host)
-		objs = append(objs, render.ExportServiceEntry(meta(e.service.Namespace, name), e.host, e.ports, e.selector))
+		objs = append(objs, render.ExportServiceEntry(meta(e.service.Namespace, name), e.host, e.ports, e.selector, exportEntryVisibility(e.service.Namespace, gw.Namespace)))
 	}
 	return objs
 }

@@ -78,6 +78,7 @@ func resolveImportPeer(in *input, c config, i int, p v1alpha1.ImportPeer, f *dia
 	}
 	pp.trustDomain = trustDomain
 	add := func(e *importEntry) { pp.entries = append(pp.entries, e) }
+	platform := platformNamespaces(in.local)
 
 	peer := in.peer(p.Name)
 	if iss, ok := in.local.importSets[p.Name]; ok {
@@ -107,6 +108,11 @@ func resolveImportPeer(in *input, c config, i int, p v1alpha1.ImportPeer, f *dia
 			e.namespace = spec.Namespace
 			if is.imported.InLocalNamespace {
 				e.namespace = placeInAliasNamespace(in, c, e.host, is.imported.Name.Namespace, is.imported.Local, f)
+			}
+			own := is.svc.IsHost(e.host, p.ClusterDomain)
+			if why := takeover(e.host, p.ClusterDomain, platform, own, importFree(is.imported.Local)); why != "" {
+				f.Errorf(&iss.ref, fmt.Sprintf("spec.importRules[%d]", is.imported.Rule), "this rule imports peer Service %s (exported as %s) as %q, but %s (the default <name>-imports.local, or a domainSuffix)", is.svc.ServiceName, is.exported, e.host, why)
+				continue
 			}
 			if len(is.svc.Ports) == 0 {
 				f.Errorf(&is.svc.Ref, "spec.ports", "peer Service %s (imported as %q) has no ports; add them, or set MeshImport %s %s.services[] with host %q and ports", is.svc.ServiceName, e.host, c.name, field, e.host)
@@ -140,6 +146,12 @@ func resolveImportPeer(in *input, c config, i int, p v1alpha1.ImportPeer, f *dia
 		sf := fmt.Sprintf("%s.services[%d]", field, j)
 		e, overrides := byHost[s.Host]
 		if !overrides {
+			// An explicit host is the peer service's own name as the user
+			// states it; only reserved names are refused.
+			if why := takeover(s.Host, p.ClusterDomain, platform, true, nil); why != "" {
+				f.Errorf(&c.ref, sf+".host", "%q cannot be imported: %s", s.Host, why)
+				continue
+			}
 			e = &importEntry{host: s.Host, namespace: spec.Namespace, field: sf}
 			byHost[s.Host] = e
 			if ns, ok := localNamespace(s.Host, p.ClusterDomain); ok {

@@ -47,12 +47,14 @@ func run(in *input, items kfn.KubeObjects, f *diag.Findings) (kfn.KubeObjects, b
 	var exports []*exportPlan
 	var imports []*importPlan
 	importHosts := map[string]importer{}
+	exportHosts := map[string]*exportPlan{}
 	for _, c := range in.configs {
 		var objs []render.Object
 		switch {
 		case c.export != nil:
 			plan := resolveExport(in, c, f)
 			exports = append(exports, plan)
+			checkExportHosts(plan, exportHosts, f)
 			objs = renderExport(plan)
 		case c.imp != nil:
 			plan := resolveImport(in, c, f)
@@ -98,6 +100,19 @@ func checkImportHosts(plan *importPlan, seen map[string]importer, f *diag.Findin
 			}
 			seen[e.host] = who
 		}
+	}
+}
+
+// checkExportHosts rejects a hostname exposed by two MeshExports: each
+// would route its SNI on its own east-west gateway, and its ServiceEntries
+// would compete for the name.
+func checkExportHosts(plan *exportPlan, seen map[string]*exportPlan, f *diag.Findings) {
+	for _, e := range plan.exposed {
+		if prev, dup := seen[e.host]; dup {
+			f.Errorf(&plan.cfg.ref, "spec", "the hostname %q is exported by both %s (Service %s, via %s) and %s (Service %s, via %s): a host can be exported by one config only; export it from one of them", e.host, prev.cfg.key(), prev.exposures[e.host].service, prev.exposures[e.host].via, plan.cfg.key(), e.service, e.via)
+			continue
+		}
+		seen[e.host] = plan
 	}
 }
 

@@ -88,9 +88,11 @@ func ExposedHostsGateway(meta Object, gatewayName string, port int32, hosts []st
 // ExportServiceEntry gives the exporting cluster a name for host that
 // resolves to the Service's own pods, so SNI for the importer's hostname
 // reaches them.
-func ExportServiceEntry(meta Object, host string, ports []v1alpha1.Port, selector map[string]string) Object {
+func ExportServiceEntry(meta Object, host string, ports []v1alpha1.Port, selector map[string]string, exportTo []string) Object {
 	meta.APIVersion, meta.Kind = IstioNetworkingV1, "ServiceEntry"
-	meta.Spec = meshInternalEntry(host, servicePorts(ports, true), selector)
+	se := meshInternalEntry(host, servicePorts(ports, true), selector)
+	se.ExportTo = exportTo
+	meta.Spec = se
 	return meta
 }
 

@@ -67,22 +67,22 @@ func TestValidate(t *testing.T) {
 		obj  Object
 		want string // "" = valid
 	}{
-		{"export service entry", ExportServiceEntry(meta(), "x.ns.svc.p-imports.local", ports, sel), ""},
+		{"export service entry", ExportServiceEntry(meta(), "x.ns.svc.p-imports.local", ports, sel, nil), ""},
 		{"import service entry", ImportServiceEntry(meta(), "x.ns.svc.p-imports.local", ports, []string{"*"}, []string{"spiffe://td/ns/a/sa/b"}, sel), ""},
 		{"workload entry", ImportWorkloadEntry(meta(), "west-network", "r/z"), ""},
 		{"east-west gateway", EastWestGateway(meta(), "west-network", 15443), ""},
 		{"exposed hosts", ExposedHostsGateway(meta(), "eastwestgateway", 15443, []string{"a.b.svc.cluster.local"}), ""},
 		{"remote gateway", RemoteGateway(meta(), "w", []Address{{"IPAddress", "192.0.2.1"}, {"Hostname", "gw.example.com"}}, 15443), ""},
-		{"wildcard host", ExportServiceEntry(meta(), "*.ns.svc.cluster.local", ports, sel), "wildcard"},
-		{"no ports", ExportServiceEntry(meta(), "x.example", nil, sel), "at least one port"},
-		{"no selector", ExportServiceEntry(meta(), "x.example", ports, nil), "selector is required"},
+		{"wildcard host", ExportServiceEntry(meta(), "*.ns.svc.cluster.local", ports, sel, nil), "wildcard"},
+		{"no ports", ExportServiceEntry(meta(), "x.example", nil, sel, nil), "at least one port"},
+		{"no selector", ExportServiceEntry(meta(), "x.example", ports, nil, nil), "selector is required"},
 		{"bad SAN", ImportServiceEntry(meta(), "x.example", ports, nil, []string{"td/ns/a/sa/b"}, sel), "spiffe"},
-		{"duplicate port", ExportServiceEntry(meta(), "x.example", append(ports, ports[0]), sel), "unique"},
-		{"bad protocol", ExportServiceEntry(meta(), "x.example", []v1alpha1.Port{{Number: 1, Name: "p", Protocol: "SMTP"}}, sel), "not an Istio protocol"},
+		{"duplicate port", ExportServiceEntry(meta(), "x.example", append(ports, ports[0]), sel, nil), "unique"},
+		{"bad protocol", ExportServiceEntry(meta(), "x.example", []v1alpha1.Port{{Number: 1, Name: "p", Protocol: "SMTP"}}, sel, nil), "not an Istio protocol"},
 		{"workload entry without network", ImportWorkloadEntry(meta(), "", ""), "address is required"},
 		{"untyped gateway address", withUntypedAddress(RemoteGateway(meta(), "w", []Address{{"IPAddress", "192.0.2.1"}}, 15443)), "type: is required"},
 		{"IP type with hostname", RemoteGateway(meta(), "w", []Address{{"IPAddress", "gw.example.com"}}, 15443), "not an IP address"},
-		{"name too long", ExportServiceEntry(Object{Namespace: "ns", Name: strings.Repeat("a", 64)}, "x.example", ports, sel), "metadata.name"},
+		{"name too long", ExportServiceEntry(Object{Namespace: "ns", Name: strings.Repeat("a", 64)}, "x.example", ports, sel, nil), "metadata.name"},
 		{"empty host list", ExposedHostsGateway(meta(), "g", 15443, nil), "at least one host"},
 	}
 	for _, tc := range tests {
