@@ -98,6 +98,21 @@ func ClusterService(h, domain string) (name, namespace string, inDomain, ok bool
 	return name, namespace, true, true
 }
 
+// PodOfService splits a host of the form Kubernetes DNS gives a pod that
+// sets hostname and subdomain under a headless Service:
+// <pod>.<service>.<namespace>.svc.<domain> (StatefulSet pods get such names).
+func PodOfService(h, domain string) (pod, service, namespace string, ok bool) {
+	rest, found := strings.CutSuffix(h, ".svc."+domain)
+	if !found {
+		return "", "", "", false
+	}
+	parts := strings.Split(rest, ".")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return "", "", "", false
+	}
+	return parts[0], parts[1], parts[2], true
+}
+
 // Reserved says why a Service name in a cluster's own domain belongs to the
 // cluster itself, so that no ServiceEntry meshfed generates may take it
 // (a mesh-wide entry for such a name decides where every client of the

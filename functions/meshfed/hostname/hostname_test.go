@@ -99,3 +99,22 @@ func TestReserved(t *testing.T) {
 		}
 	}
 }
+
+func TestPodOfService(t *testing.T) {
+	for _, c := range []struct {
+		host         string
+		pod, svc, ns string
+		ok           bool
+	}{
+		{"web-0.httpbin.a.svc.cluster.local", "web-0", "httpbin", "a", true},
+		{"httpbin.c.mirror.svc.cluster.local", "httpbin", "c", "mirror", true},
+		{"httpbin.a.svc.cluster.local", "", "", "", false},
+		{"a.b.c.d.svc.cluster.local", "", "", "", false},
+		{"10-0-0-1.a.pod.cluster.local", "", "", "", false},
+	} {
+		pod, svc, ns, ok := PodOfService(c.host, "cluster.local")
+		if pod != c.pod || svc != c.svc || ns != c.ns || ok != c.ok {
+			t.Errorf("PodOfService(%q) = %q, %q, %q, %v", c.host, pod, svc, ns, ok)
+		}
+	}
+}

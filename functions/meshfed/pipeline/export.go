@@ -159,7 +159,7 @@ func (plan *exportPlan) expose(m *mesh, host string, svc *inventory.Service, via
 		f.Errorf(&c.ref, "spec", "the peer dials %q for Service %s (via %s), but that is the name of a different Service, %s, in this mesh: SNI routing at the east-west gateway would reach %s instead; change the import alias so the hostname differs", host, svc.ServiceName, via, other, other)
 		return
 	}
-	if why := takeover(host, localClusterDomain, plan.platform, svc.IsHost(host, localClusterDomain), exportFree); why != "" {
+	if why := takeover(host, localClusterDomain, plan.platform, svc.IsHost(host, localClusterDomain), exportFree, m.hasService); why != "" {
 		f.Errorf(&c.ref, "spec", "the peer dials %q for Service %s (via %s), but %s (for the peer's rules: the ImportedServiceSet's default <name>-imports.local, or a domainSuffix)", host, svc.ServiceName, via, why)
 		return
 	}

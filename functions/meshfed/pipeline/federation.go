@@ -6,8 +6,8 @@ import (
 
 	"github.com/meshfed/meshfed/functions/meshfed/diag"
 	"github.com/meshfed/meshfed/functions/meshfed/federation"
-	"github.com/meshfed/meshfed/functions/meshfed/inventory"
 	"github.com/meshfed/meshfed/functions/meshfed/hostname"
+	"github.com/meshfed/meshfed/functions/meshfed/inventory"
 )
 
 // exportedService is a Service an ExportedServiceSet exports, under its

@@ -105,14 +105,14 @@ func resolveImportPeer(in *input, c config, i int, p v1alpha1.ImportPeer, f *dia
 		}
 		for _, is := range importedSet(exportedSet(peer, ess, f), iss, p.ClusterDomain, f) {
 			e := &importEntry{host: is.imported.Host, peerService: is.svc, exportedAs: is.exported, remote: remote}
+			own := is.svc.IsHost(e.host, p.ClusterDomain)
+			if why := takeover(e.host, p.ClusterDomain, platform, own, importFree(is.imported.Local), in.local.hasService); why != "" {
+				f.Errorf(&iss.ref, fmt.Sprintf("spec.importRules[%d]", is.imported.Rule), "this rule imports peer Service %s (exported as %s) as %q, but %s (the default <name>-imports.local, or a domainSuffix)", is.svc.ServiceName, is.exported, e.host, why)
+				continue
+			}
 			e.namespace = spec.Namespace
 			if is.imported.InLocalNamespace {
 				e.namespace = placeInAliasNamespace(in, c, e.host, is.imported.Name.Namespace, is.imported.Local, f)
-			}
-			own := is.svc.IsHost(e.host, p.ClusterDomain)
-			if why := takeover(e.host, p.ClusterDomain, platform, own, importFree(is.imported.Local)); why != "" {
-				f.Errorf(&iss.ref, fmt.Sprintf("spec.importRules[%d]", is.imported.Rule), "this rule imports peer Service %s (exported as %s) as %q, but %s (the default <name>-imports.local, or a domainSuffix)", is.svc.ServiceName, is.exported, e.host, why)
-				continue
 			}
 			if len(is.svc.Ports) == 0 {
 				f.Errorf(&is.svc.Ref, "spec.ports", "peer Service %s (imported as %q) has no ports; add them, or set MeshImport %s %s.services[] with host %q and ports", is.svc.ServiceName, e.host, c.name, field, e.host)
@@ -148,7 +148,7 @@ func resolveImportPeer(in *input, c config, i int, p v1alpha1.ImportPeer, f *dia
 		if !overrides {
 			// An explicit host is the peer service's own name as the user
 			// states it; only reserved names are refused.
-			if why := takeover(s.Host, p.ClusterDomain, platform, true, nil); why != "" {
+			if why := takeover(s.Host, p.ClusterDomain, platform, true, nil, in.local.hasService); why != "" {
 				f.Errorf(&c.ref, sf+".host", "%q cannot be imported: %s", s.Host, why)
 				continue
 			}

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 
+	"github.com/meshfed/meshfed/functions/meshfed/federation"
 	"github.com/meshfed/meshfed/functions/meshfed/hostname"
 )
 
@@ -48,13 +49,30 @@ func platformNamespaces(m *mesh, extra ...string) []string {
 // host) for host in domain; "" when it may. own reports whether host is
 // the exported Service's own name; free decides, for any other Service name
 // in the domain, whether it is provably free (and if not, says why).
-func takeover(host, domain string, platform []string, own bool, free func(name, namespace string) (string, bool)) string {
+//
+// A host of the form <pod>.<service>.<namespace>.svc.<domain> is the DNS
+// name of a pod under the headless Service <namespace>/<service>; it is
+// provably free when that namespace is not reserved and no Service of that
+// name is among this mesh's items (services). Any other name in the
+// domain (a pod's <ip>.<namespace>.pod.<domain>, the domain itself) is
+// Kubernetes' and refused.
+func takeover(host, domain string, platform []string, own bool, free func(name, namespace string) (string, bool), services func(name, namespace string) bool) string {
 	name, namespace, inDomain, isService := hostname.ClusterService(host, domain)
-	switch {
-	case !inDomain:
+	if !inDomain {
 		return ""
-	case !isService:
-		return fmt.Sprintf("it is in the cluster domain %s but is not a Service name (<name>.<namespace>.svc.%s): an entry for it would capture what clients there resolve for a name Kubernetes owns; use a name outside %s", domain, domain, domain)
+	}
+	if !isService {
+		pod, svc, ns, ok := hostname.PodOfService(host, domain)
+		if !ok {
+			return fmt.Sprintf("it is in the cluster domain %s but is neither a Service name (<name>.<namespace>.svc.%s) nor a pod's under one: an entry for it would capture what clients there resolve for a name Kubernetes owns; use a name outside %s", domain, domain, domain)
+		}
+		if why, reserved := hostname.Reserved(svc, ns, platform...); reserved {
+			return fmt.Sprintf("it is the DNS name of pod %s under Service %s/%s, in a system namespace (%s); use a name outside %s", pod, ns, svc, why, domain)
+		}
+		if services(svc, ns) {
+			return fmt.Sprintf("it is the DNS name of pod %s under this mesh's Service %s/%s: an entry for it would take that pod's name over; use a name outside %s", pod, ns, svc, domain)
+		}
+		return ""
 	}
 	if why, reserved := hostname.Reserved(name, namespace, platform...); reserved {
 		return fmt.Sprintf("it names a system service of the cluster (%s): an entry for it would redirect the mesh's clients of that service to the exported workloads; use a name outside %s", why, domain)
@@ -90,4 +108,10 @@ func importFree(asLocal bool) func(name, namespace string) (string, bool) {
 		}
 		return fmt.Sprintf("the rule renames it into this cluster's own Service names without importing it as local (importAsLocal), so its entry would take the name %s/%s over; set importAsLocal on the rule, or use a name outside the cluster domain", namespace, name), false
 	}
+}
+
+// hasService reports whether the mesh's items hold Service namespace/name.
+func (m *mesh) hasService(name, namespace string) bool {
+	_, ok := m.inv.Service(federation.ServiceName{Name: name, Namespace: namespace})
+	return ok
 }
