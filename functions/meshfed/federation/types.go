@@ -74,6 +74,25 @@ type TypedRef struct {
 type ExportedServiceSet struct {
 	Name, Namespace string
 	Spec            ExportSpec
+	// Status is status.exportedServices of a live CR (what OSSM 2 itself
+	// exported), nil when the item has none.
+	Status []PeerServiceMapping
+}
+
+// PeerServiceMapping is one entry of an ExportedServiceSet's
+// status.exportedServices or an ImportedServiceSet's
+// status.importedServices (maistra/api federation/v1 PeerServiceMapping).
+type PeerServiceMapping struct {
+	ExportedName string     `json:"exportedName"`
+	LocalService ServiceKey `json:"localService"`
+}
+
+// ServiceKey is a mapping's localService; all empty in an
+// importedServices entry that no import rule matched.
+type ServiceKey struct {
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
+	Hostname  string `json:"hostname"`
 }
 
 // ExportSpec mirrors ExportedServiceSet.spec.
@@ -113,6 +132,9 @@ type LabelSelectorRule struct {
 type ImportedServiceSet struct {
 	Name, Namespace string
 	Spec            ImportSpec
+	// Status is status.importedServices of a live CR: one entry per
+	// service the peer offered, nil when the item has none.
+	Status []PeerServiceMapping
 }
 
 // ImportSpec mirrors ImportedServiceSet.spec.

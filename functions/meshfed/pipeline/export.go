@@ -101,6 +101,7 @@ func resolveExportPeer(in *input, c config, i int, p v1alpha1.ExportPeer, plan *
 	}
 	via := fmt.Sprintf("ExportedServiceSet %s and the peer's ImportedServiceSet %s", p.Name, remote)
 	exported := exportedSet(in.local, ess, f)
+	checkExportStatus(in.local, ess, exported, f)
 	for _, e := range exported {
 		if plan.exportedTo != nil { // nil with one peer: nothing to compare
 			if plan.exportedTo[e.svc.ServiceName] == nil {

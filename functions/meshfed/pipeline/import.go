@@ -91,6 +91,12 @@ func resolveImportPeer(in *input, c config, i int, p v1alpha1.ImportPeer, f *dia
 		}
 		remote := p.RemoteName
 		if remote == "" {
+			// A live ImportedServiceSet names it in its status.
+			if name, ok := remoteFromStatus(iss, f); ok {
+				remote = name
+			}
+		}
+		if remote == "" {
 			name, why, ok := onlySet(peer.exportSets, federation.KindExportedServiceSet, peer)
 			if !ok {
 				f.Errorf(&c.ref, field+".remoteName", "cannot tell which services peer %q exports: %s; add the peer's ExportedServiceSet for this mesh with annotations %s: %s and config.kubernetes.io/local-config: \"true\" (and the peer's Services and workloads), and set %s.remoteName to its name if there are several", p.Name, why, PeerAnnotation, p.Name, field)
@@ -103,7 +109,11 @@ func resolveImportPeer(in *input, c config, i int, p v1alpha1.ImportPeer, f *dia
 			f.Errorf(&c.ref, field+".remoteName", "the peer's ExportedServiceSet %q is not among %s: add it with the peer's Services and workloads, or import with %s.services instead", remote, peer.describe(), field)
 			return pp
 		}
-		for _, is := range importedSet(exportedSet(peer, ess, f), iss, p.ClusterDomain, f) {
+		offered := exportedSet(peer, ess, f)
+		checkExportStatus(peer, ess, offered, f)
+		imported := importedSet(offered, iss, p.ClusterDomain, f)
+		checkImportStatus(iss, remote, offered, imported, f)
+		for _, is := range imported {
 			e := &importEntry{host: is.imported.Host, peerService: is.svc, exportedAs: is.exported, remote: remote}
 			own := is.svc.IsHost(e.host, p.ClusterDomain)
 			if why := takeover(e.host, p.ClusterDomain, platform, own, importFree(is.imported.Local), in.local.hasService); why != "" {

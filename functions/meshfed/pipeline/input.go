@@ -138,6 +138,10 @@ func (r *inputReader) item(o *kfn.KubeObject) {
 		f.Errorf(nil, fmt.Sprintf("items[%d]", i), "item %d (counting from 0) has no apiVersion or kind, so it is not a Kubernetes object: complete it or remove it from the package", i)
 		return
 	}
+	if meta.APIVersion == "v1" && meta.Kind == "List" {
+		r.list(o, meta, i)
+		return
+	}
 	if isConfigKind(meta) {
 		r.configItems = append(r.configItems, o)
 		return
@@ -173,6 +177,43 @@ func (r *inputReader) item(o *kfn.KubeObject) {
 	}
 	readItem(m, o, meta, name, namespace, f)
 }
+
+// list reads the items of a v1 List, the form `kubectl get
+// servicemeshpeers,exportedservicesets,importedservicesets -o yaml` prints
+// (kustomize expands a List itself; kpt passes it as one item). Its items
+// inherit the List's peer and local-config annotations. The List comes
+// out unchanged: meshfed never edits what it read from a cluster's dump.
+func (r *inputReader) list(o *kfn.KubeObject, meta fn.Meta, index int) {
+	ref := diag.RefOfMeta(meta)
+	items, _, err := o.NestedSlice("items")
+	if err != nil {
+		r.f.Errorf(&ref, "items", "a v1 List's items must be a list of objects: fix the item")
+		return
+	}
+	next := r.n
+	r.total += len(items)
+	for j, it := range items {
+		// A copy, so that nothing meshfed does to what it read (Cutover
+		// marks federation CRs) reaches the List.
+		c, err := kfn.ParseKubeObject([]byte(it.String()))
+		if err != nil {
+			r.f.Errorf(&ref, fmt.Sprintf("items[%d]", j), "is not a Kubernetes object: %v; fix the item", err)
+			continue
+		}
+		for _, a := range []string{PeerAnnotation, fn.LocalConfigAnnotation, "internal.config.kubernetes.io/path", "config.kubernetes.io/path"} {
+			if v := meta.Annotation(a); v != "" && c.GetAnnotation(a) == "" {
+				_ = c.SetAnnotation(a, v)
+			}
+		}
+		_ = c.SetAnnotation(fromListAnnotation, fmt.Sprint(index))
+		r.item(c)
+	}
+	r.n = next
+}
+
+// fromListAnnotation marks, on meshfed's own copy, an object read from a
+// v1 List: a live CR, which meshfed never changes.
+const fromListAnnotation = "meshfed.dev/from-list"
 
 func (r *inputReader) finish(functionConfig *kfn.KubeObject) *input {
 	in, f := r.in, r.f
@@ -351,15 +392,39 @@ func readFederation(m *mesh, o *kfn.KubeObject, name, namespace string, ref diag
 		}
 	case federation.KindExportedServiceSet:
 		v := federation.ExportedServiceSet{Name: name, Namespace: namespace}
-		if decode(&v.Spec) {
+		if decode(&v.Spec) && readStatus(o, "exportedServices", &v.Status, ref, f) {
 			add(register(m.exportSets, name, v, ref))
 		}
 	case federation.KindImportedServiceSet:
 		v := federation.ImportedServiceSet{Name: name, Namespace: namespace}
-		if decode(&v.Spec) {
+		if decode(&v.Spec) && readStatus(o, "importedServices", &v.Status, ref, f) {
 			add(register(m.importSets, name, v, ref))
 		}
 	}
+}
+
+// readStatus reads a live CR's status.<key> (what OSSM 2 resolved), which
+// meshfed compares with its own resolution. An absent list leaves out nil;
+// a present one, even empty, is a non-nil slice.
+func readStatus(o *kfn.KubeObject, key string, out *[]federation.PeerServiceMapping, ref diag.Ref, f *diag.Findings) bool {
+	list, found, err := o.NestedSlice("status", key)
+	if err != nil {
+		f.Errorf(&ref, "status."+key, "must be a list, as OSSM 2 writes it: fix the item or remove its status")
+		return false
+	}
+	if !found {
+		return true
+	}
+	*out = make([]federation.PeerServiceMapping, 0, len(list))
+	for i, e := range list {
+		var m federation.PeerServiceMapping
+		if err := e.As(&m); err != nil || m.ExportedName == "" {
+			f.Errorf(&ref, fmt.Sprintf("status.%s[%d]", key, i), "is not an entry OSSM 2 writes ({exportedName, localService: {name, namespace, hostname}}): fix the item or remove its status")
+			return false
+		}
+		*out = append(*out, m)
+	}
+	return true
 }
 
 // validTrustDomain checks a ServiceMeshPeer's trust domain, which becomes

@@ -488,10 +488,15 @@ func missingRootsText(lc lifecycle) string {
 // the package as meshfed's input, so running again changes nothing. It also
 // removes the peers' federation gateways from the ServiceMeshControlPlane.
 func retire(in *input, c cutover, f *diag.Findings) {
-	var retired []string
+	var retired, byHand []string
 	for _, key := range c.crs {
 		o, ok := in.local.federationObjects[key]
 		if !ok {
+			continue
+		}
+		if o.GetAnnotation(fromListAnnotation) != "" {
+			kind, name, _ := strings.Cut(key, "/")
+			byHand = append(byHand, fmt.Sprintf("kubectl delete %s %s -n %s", strings.ToLower(kind), name, o.GetNamespace()))
 			continue
 		}
 		if o.GetAnnotation(CutoverAnnotation) != c.cfg.key() {
@@ -516,6 +521,9 @@ func retire(in *input, c cutover, f *diag.Findings) {
 				}
 			}
 		}
+	}
+	if len(byHand) > 0 {
+		f.Infof(&c.cfg.ref, "spec.phase", "Cutover: these federation resources were read from a v1 List (a cluster's live objects, not in git), which meshfed never changes; once the new objects work, delete them by hand: %s", strings.Join(byHand, "; "))
 	}
 	if len(retired)+len(gateways) > 0 {
 		sort.Strings(gateways)
