@@ -176,3 +176,15 @@ func BenchmarkScaling(b *testing.B) {
 		}
 	}
 }
+
+// TestInputsAreValid: the synthetic inputs are valid for meshfed, which
+// generates objects from them.
+func TestInputsAreValid(t *testing.T) {
+	for _, kind := range []gen.Kind{gen.Exporter, gen.Importer} {
+		items, fc := readResourceList(t, gen.ResourceList(kind, 120))
+		var stderr bytes.Buffer
+		if rl := process(items, fc); fn.ReportToStderr(rl.Results, &stderr) != 0 || len(rl.Items) <= len(items) {
+			t.Errorf("%s: meshfed fails or generates nothing on the input: %s", kind, stderr.String())
+		}
+	}
+}
