@@ -24,6 +24,7 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY fn/ fn/
+COPY krm/ krm/
 COPY internal/ internal/
 COPY functions/ functions/
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \

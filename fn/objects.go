@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
+	"github.com/meshfed/meshfed/krm"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
@@ -40,7 +41,7 @@ type ObjectID struct {
 
 // IDOf returns the ObjectID of o.
 func IDOf(o *kfn.KubeObject) ObjectID {
-	m := MetaOf(o)
+	m := krm.MetaOf(o)
 	return ObjectID{Group: m.Group(), Kind: m.Kind, Namespace: m.Namespace, Name: m.Name}
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
+	"github.com/meshfed/meshfed/krm"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -170,9 +171,9 @@ func (in *input) duplicateKeys(n *yaml.Node, path, where string, obj *yaml.RNode
 				if path != "" {
 					at = "`" + path + "`"
 				}
-				in.problem(obj, joinPath(path, k.Value), fmt.Sprintf("%s (%s): the key %q is given twice in %s (lines %d and %d); tools disagree on which value counts (kyaml looks a field up by its first occurrence but reads annotations and labels into a map, where the last wins), so the object would mean different things to different tools: remove one of them", describe(obj), where, k.Value, at, prev.Line, k.Line))
+				in.problem(obj, krm.JoinPath(path, k.Value), fmt.Sprintf("%s (%s): the key %q is given twice in %s (lines %d and %d); tools disagree on which value counts (kyaml looks a field up by its first occurrence but reads annotations and labels into a map, where the last wins), so the object would mean different things to different tools: remove one of them", describe(obj), where, k.Value, at, prev.Line, k.Line))
 			}
-			in.duplicateKeys(n.Content[i+1], joinPath(path, k.Value), where, obj)
+			in.duplicateKeys(n.Content[i+1], krm.JoinPath(path, k.Value), where, obj)
 		}
 	}
 }

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/meshfed/meshfed/fn"
 	"github.com/meshfed/meshfed/functions/meshfed/api/v1alpha1"
+	"github.com/meshfed/meshfed/krm"
 	"k8s.io/kube-openapi/pkg/validation/spec"
 	"k8s.io/kube-openapi/pkg/validation/strfmt"
 	"k8s.io/kube-openapi/pkg/validation/validate"
@@ -30,7 +30,7 @@ type kindCase struct {
 	kind     string
 	goType   reflect.Type
 	maximal  string
-	validate func(raw map[string]any) []fn.FieldError
+	validate func(raw map[string]any) []krm.FieldError
 	defaults func(raw map[string]any) (map[string]any, error)
 	// Go fields the schema leaves out on purpose, each with the reason
 	// (checked: Validate must reject them).
@@ -58,9 +58,9 @@ spec:
     ports: [{number: 8000, name: http, protocol: HTTP, targetPort: 8080}]
     workloadSelector: {app: httpbin}
 `,
-		validate: func(raw map[string]any) []fn.FieldError {
+		validate: func(raw map[string]any) []krm.FieldError {
 			var c v1alpha1.MeshExport
-			if errs := fn.DecodeMapStrict(raw, &c, "metadata"); len(errs) > 0 {
+			if errs := krm.DecodeMapStrict(raw, &c, "metadata"); len(errs) > 0 {
 				return errs
 			}
 			c.Default()
@@ -68,7 +68,7 @@ spec:
 		},
 		defaults: func(raw map[string]any) (map[string]any, error) {
 			var c v1alpha1.MeshExport
-			if errs := fn.DecodeMapStrict(raw, &c, "metadata"); len(errs) > 0 {
+			if errs := krm.DecodeMapStrict(raw, &c, "metadata"); len(errs) > 0 {
 				return nil, fmt.Errorf("%v", errs)
 			}
 			c.Default()
@@ -99,9 +99,9 @@ spec:
       ports: [{number: 8000, name: http, protocol: HTTP}]
       serviceAccount: b/httpbin
 `,
-		validate: func(raw map[string]any) []fn.FieldError {
+		validate: func(raw map[string]any) []krm.FieldError {
 			var c v1alpha1.MeshImport
-			if errs := fn.DecodeMapStrict(raw, &c, "metadata"); len(errs) > 0 {
+			if errs := krm.DecodeMapStrict(raw, &c, "metadata"); len(errs) > 0 {
 				return errs
 			}
 			c.Default()
@@ -109,7 +109,7 @@ spec:
 		},
 		defaults: func(raw map[string]any) (map[string]any, error) {
 			var c v1alpha1.MeshImport
-			if errs := fn.DecodeMapStrict(raw, &c, "metadata"); len(errs) > 0 {
+			if errs := krm.DecodeMapStrict(raw, &c, "metadata"); len(errs) > 0 {
 				return nil, fmt.Errorf("%v", errs)
 			}
 			c.Default()

@@ -9,7 +9,7 @@ import (
 	"strconv"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
-	"github.com/meshfed/meshfed/fn"
+	"github.com/meshfed/meshfed/krm"
 )
 
 // Severity of a finding.
@@ -32,11 +32,11 @@ type Ref struct {
 // RefOf returns the Ref of a KubeObject, with its file location when the
 // orchestrator recorded one.
 func RefOf(o *kfn.KubeObject) Ref {
-	return RefOfMeta(fn.MetaOf(o))
+	return RefOfMeta(krm.MetaOf(o))
 }
 
 // RefOfMeta is RefOf for metadata already read.
-func RefOfMeta(m fn.Meta) Ref {
+func RefOfMeta(m krm.Meta) Ref {
 	r := Ref{APIVersion: m.APIVersion, Kind: m.Kind, Namespace: m.Namespace, Name: m.Name}
 	if r.File = m.Annotation("internal.config.kubernetes.io/path"); r.File == "" {
 		r.File = m.Annotation("config.kubernetes.io/path")

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
-	"github.com/meshfed/meshfed/fn"
 	"github.com/meshfed/meshfed/functions/meshfed/federation"
+	"github.com/meshfed/meshfed/krm"
 	"k8s.io/apimachinery/pkg/labels"
 )
 
@@ -23,7 +23,7 @@ func object(t *testing.T, s string) *kfn.KubeObject {
 func service(t *testing.T, s string) *Service {
 	t.Helper()
 	o := object(t, s)
-	svc, errs := ParseService(fn.MetaOf(o), o.GetName())
+	svc, errs := ParseService(krm.MetaOf(o), o.GetName())
 	if len(errs) > 0 {
 		t.Fatalf("ParseService: %v", errs)
 	}
@@ -32,7 +32,7 @@ func service(t *testing.T, s string) *Service {
 
 func workload(t *testing.T, s string) *Workload {
 	t.Helper()
-	w, errs := ParseWorkload(fn.MetaOf(object(t, s)))
+	w, errs := ParseWorkload(krm.MetaOf(object(t, s)))
 	if len(errs) > 0 {
 		t.Fatalf("ParseWorkload: %v", errs)
 	}
@@ -109,7 +109,7 @@ func TestParseServiceErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			o := object(t, tc.yaml)
-			_, errs := ParseService(fn.MetaOf(o), "s")
+			_, errs := ParseService(krm.MetaOf(o), "s")
 			var paths []string
 			for _, e := range errs {
 				paths = append(paths, e.Path)
@@ -137,7 +137,7 @@ func TestParseWorkloadPorts(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			w, errs := ParseWorkload(fn.MetaOf(object(t, head+tc.containers+"}}}\n")))
+			w, errs := ParseWorkload(krm.MetaOf(object(t, head+tc.containers+"}}}\n")))
 			var got []string
 			for _, e := range errs {
 				got = append(got, e.Path+" "+e.Message)
@@ -170,10 +170,10 @@ func TestParseWorkloadKinds(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			o := object(t, tc.yaml)
-			if !IsWorkload(fn.MetaOf(o)) {
+			if !IsWorkload(krm.MetaOf(o)) {
 				t.Fatal("not recognised as a workload")
 			}
-			w, errs := ParseWorkload(fn.MetaOf(o))
+			w, errs := ParseWorkload(krm.MetaOf(o))
 			if len(errs) > 0 {
 				t.Fatal(errs)
 			}
@@ -234,7 +234,7 @@ func TestServicesSortedAndDuplicates(t *testing.T) {
 
 func TestParseServiceWithoutName(t *testing.T) {
 	o := object(t, "apiVersion: v1\nkind: Service\nmetadata: {namespace: a}\nspec: {}\n")
-	if _, errs := ParseService(fn.MetaOf(o), ""); len(errs) == 0 || errs[0].Path != "metadata.name" {
+	if _, errs := ParseService(krm.MetaOf(o), ""); len(errs) == 0 || errs[0].Path != "metadata.name" {
 		t.Errorf("errors %v, want one on metadata.name", errs)
 	}
 }

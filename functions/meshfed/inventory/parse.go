@@ -5,10 +5,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/meshfed/meshfed/fn"
 	"github.com/meshfed/meshfed/functions/meshfed/diag"
 	"github.com/meshfed/meshfed/functions/meshfed/federation"
 	"github.com/meshfed/meshfed/functions/meshfed/spiffe"
+	"github.com/meshfed/meshfed/krm"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
@@ -26,7 +26,7 @@ var podTemplatePaths = map[string][]string{
 	"batch/CronJob":                      {"spec", "jobTemplate", "spec", "template"},
 }
 
-func groupKind(m fn.Meta) string {
+func groupKind(m krm.Meta) string {
 	if g := m.Group(); g != "" {
 		return g + "/" + m.Kind
 	}
@@ -34,10 +34,10 @@ func groupKind(m fn.Meta) string {
 }
 
 // IsService reports whether an item is a core v1 Service.
-func IsService(m fn.Meta) bool { return groupKind(m) == "Service" }
+func IsService(m krm.Meta) bool { return groupKind(m) == "Service" }
 
 // IsWorkload reports whether an item runs pods meshfed can read.
-func IsWorkload(m fn.Meta) bool {
+func IsWorkload(m krm.Meta) bool {
 	_, ok := podTemplatePaths[groupKind(m)]
 	return ok
 }
@@ -48,17 +48,17 @@ func IsWorkload(m fn.Meta) bool {
 // allocate a wrapper per level, decode every integer with a YAML decoder and
 // build an error value for each miss: that was most of the cost of reading
 // a large fleet's Services and workloads.
-type fieldReader struct{ errs []fn.FieldError }
+type fieldReader struct{ errs []krm.FieldError }
 
 func (r *fieldReader) fail(path, want string) {
-	r.errs = append(r.errs, fn.FieldError{Path: path, Message: "must be " + want})
+	r.errs = append(r.errs, krm.FieldError{Path: path, Message: "must be " + want})
 }
 
 // serviceAccount records a service account name the API server would
 // reject: it would become part of a SPIFFE identity in subjectAltNames.
 func (r *fieldReader) serviceAccount(path, sa string) {
 	if err := spiffe.CheckServiceAccount(sa); err != nil {
-		r.errs = append(r.errs, fn.FieldError{Path: path, Message: err.Error()})
+		r.errs = append(r.errs, krm.FieldError{Path: path, Message: err.Error()})
 	}
 }
 
@@ -163,8 +163,8 @@ func (r *fieldReader) labels(n *yaml.Node, path string, fields ...string) Labels
 	return l
 }
 
-// labelsOf returns an object's metadata.labels as fn.Meta reads them.
-func labelsOf(meta fn.Meta) Labels {
+// labelsOf returns an object's metadata.labels as krm.Meta reads them.
+func labelsOf(meta krm.Meta) Labels {
 	if meta.NumLabels() == 0 {
 		return nil
 	}
@@ -235,10 +235,10 @@ func joinFields(path string, fields []string) string {
 	return path + "." + f
 }
 
-// ParseService reads a Service, given its metadata (fn.MetaOf); name is its
+// ParseService reads a Service, given its metadata (krm.MetaOf); name is its
 // name in its own mesh (which differs from metadata.name when kustomize
 // added a prefix).
-func ParseService(meta fn.Meta, name string) (*Service, []fn.FieldError) {
+func ParseService(meta krm.Meta, name string) (*Service, []krm.FieldError) {
 	var r fieldReader
 	s := &Service{
 		ServiceName: federation.ServiceName{Name: name, Namespace: meta.Namespace},
@@ -247,13 +247,13 @@ func ParseService(meta fn.Meta, name string) (*Service, []fn.FieldError) {
 		Ref:         diag.RefOfMeta(meta),
 	}
 	if name == "" {
-		r.errs = append(r.errs, fn.FieldError{Path: "metadata.name", Message: "is required: a Service's name is part of every hostname meshfed derives from it; set it"})
+		r.errs = append(r.errs, krm.FieldError{Path: "metadata.name", Message: "is required: a Service's name is part of every hostname meshfed derives from it; set it"})
 	}
 	if s.Namespace == "" {
-		r.errs = append(r.errs, fn.FieldError{Path: "metadata.namespace", Message: "is required: meshfed matches Services by namespace; set the namespace the Service is deployed to"})
+		r.errs = append(r.errs, krm.FieldError{Path: "metadata.namespace", Message: "is required: meshfed matches Services by namespace; set the namespace the Service is deployed to"})
 	} else if err := spiffe.CheckNamespace(s.Namespace); err != nil {
 		// It becomes part of hostnames and SPIFFE identities.
-		r.errs = append(r.errs, fn.FieldError{Path: "metadata.namespace", Message: err.Error()})
+		r.errs = append(r.errs, krm.FieldError{Path: "metadata.namespace", Message: err.Error()})
 	}
 	n := meta.Node()
 	s.Type = r.str(n, "", "spec", "type")
@@ -282,8 +282,8 @@ func ParseService(meta fn.Meta, name string) (*Service, []fn.FieldError) {
 }
 
 // ParseWorkload reads the pod template of a workload, given its metadata
-// (fn.MetaOf).
-func ParseWorkload(meta fn.Meta) (*Workload, []fn.FieldError) {
+// (krm.MetaOf).
+func ParseWorkload(meta krm.Meta) (*Workload, []krm.FieldError) {
 	var r fieldReader
 	w := &Workload{Namespace: meta.Namespace, Ref: diag.RefOfMeta(meta), ServiceAccount: "default"}
 	tmplPath := podTemplatePaths[groupKind(meta)]

@@ -13,6 +13,7 @@ import (
 	"github.com/meshfed/meshfed/functions/meshfed/inventory"
 	"github.com/meshfed/meshfed/functions/meshfed/render"
 	"github.com/meshfed/meshfed/functions/meshfed/spiffe"
+	"github.com/meshfed/meshfed/krm"
 )
 
 // Annotations meshfed reads on input items.
@@ -106,7 +107,7 @@ func (in *input) peer(name string) *mesh {
 	return newMesh(name, 0)
 }
 
-func isConfigKind(meta fn.Meta) bool {
+func isConfigKind(meta krm.Meta) bool {
 	return meta.Group() == v1alpha1.Group && (meta.Kind == v1alpha1.KindMeshExport || meta.Kind == v1alpha1.KindMeshImport)
 }
 
@@ -130,7 +131,7 @@ func newInputReader(f *diag.Findings, n int) *inputReader {
 func (r *inputReader) item(o *kfn.KubeObject) {
 	in, f, i := r.in, r.f, r.n
 	r.n++
-	meta := fn.MetaOf(o)
+	meta := krm.MetaOf(o)
 	// A null or kind-less entry (a stray `-` in the items list) is no
 	// Kubernetes object: echoing it would make the output unreadable
 	// to kpt, so refuse it. Found by FuzzRun.
@@ -238,7 +239,7 @@ func (r *inputReader) finish(functionConfig *kfn.KubeObject) *input {
 
 	if functionConfig != nil && !functionConfig.IsEmpty() {
 		switch {
-		case isConfigKind(fn.MetaOf(functionConfig)):
+		case isConfigKind(krm.MetaOf(functionConfig)):
 			addConfig(functionConfig, false)
 		case functionConfig.GetKind() == "ConfigMap" && isEmptyConfigMap(functionConfig):
 			// kpt's placeholder when no config is given; configs may be items.
@@ -264,7 +265,7 @@ func isEmptyConfigMap(o *kfn.KubeObject) bool {
 
 // originalName is a peer item's name and namespace in the peer mesh: the
 // first recorded ones when kustomize renamed it to avoid an ID collision.
-func originalName(meta fn.Meta) (name, namespace string) {
+func originalName(meta krm.Meta) (name, namespace string) {
 	name, namespace = meta.Name, meta.Namespace
 	if prev := meta.Annotation(previousNamesAnnotation); prev != "" {
 		name, _, _ = strings.Cut(prev, ",")
@@ -278,28 +279,28 @@ func originalName(meta fn.Meta) (name, namespace string) {
 func decodeConfig(o *kfn.KubeObject, f *diag.Findings) (config, bool) {
 	ref := diag.RefOf(o)
 	c := config{kind: o.GetKind(), name: o.GetName(), ref: ref}
-	var errs []fn.FieldError
+	var errs []krm.FieldError
 	switch c.kind {
 	case v1alpha1.KindMeshExport:
 		c.export = &v1alpha1.MeshExport{}
-		errs = fn.DecodeStrict(&o.SubObject, c.export, "metadata")
+		errs = krm.DecodeStrict(&o.SubObject, c.export, "metadata")
 		if len(errs) == 0 {
 			c.export.Default()
 			errs = c.export.Validate()
 		}
 	case v1alpha1.KindMeshImport:
 		c.imp = &v1alpha1.MeshImport{}
-		errs = fn.DecodeStrict(&o.SubObject, c.imp, "metadata")
+		errs = krm.DecodeStrict(&o.SubObject, c.imp, "metadata")
 		if len(errs) == 0 {
 			c.imp.Default()
 			errs = c.imp.Validate()
 		}
 	}
 	if o.GetAPIVersion() != v1alpha1.APIVersion {
-		errs = append(errs, fn.FieldError{Path: "apiVersion", Message: fmt.Sprintf("%q is not supported: use %s", o.GetAPIVersion(), v1alpha1.APIVersion)})
+		errs = append(errs, krm.FieldError{Path: "apiVersion", Message: fmt.Sprintf("%q is not supported: use %s", o.GetAPIVersion(), v1alpha1.APIVersion)})
 	}
 	if c.name == "" {
-		errs = append(errs, fn.FieldError{Path: "metadata.name", Message: "is required: it names the generated objects' owner (meshfed.dev/generated-by)"})
+		errs = append(errs, krm.FieldError{Path: "metadata.name", Message: "is required: it names the generated objects' owner (meshfed.dev/generated-by)"})
 	}
 	for _, e := range errs {
 		f.Errorf(&ref, e.Path, "%s", e.Message)
@@ -310,10 +311,10 @@ func decodeConfig(o *kfn.KubeObject, f *diag.Findings) (config, bool) {
 // readItem adds one item of a mesh to its model.
 // readItem reads an item into m and reports whether m keeps the item
 // itself (to patch or check it later).
-func readItem(m *mesh, o *kfn.KubeObject, meta fn.Meta, name, namespace string, f *diag.Findings) (kept bool) {
+func readItem(m *mesh, o *kfn.KubeObject, meta krm.Meta, name, namespace string, f *diag.Findings) (kept bool) {
 	// The reference is made only for a message: this runs for every item.
 	ref := func() *diag.Ref { r := diag.RefOfMeta(meta); return &r }
-	report := func(errs []fn.FieldError) bool {
+	report := func(errs []krm.FieldError) bool {
 		for _, e := range errs {
 			f.Errorf(ref(), e.Path, "%s: fix the item (meshfed reads it as %s)", e.Message, m.describe())
 		}
@@ -367,7 +368,7 @@ func readFederation(m *mesh, o *kfn.KubeObject, name, namespace string, ref diag
 			return true
 		}
 		ok := true
-		for _, e := range fn.DecodeStrict(&spec, out) {
+		for _, e := range krm.DecodeStrict(&spec, out) {
 			if strings.HasPrefix(e.Message, "unknown field") {
 				// The API server prunes unknown fields, so OSSM 2 never saw
 				// it; meshfed keeps OSSM 2's behaviour but says so.

@@ -11,14 +11,14 @@ import (
 	"time"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
-	"github.com/meshfed/meshfed/fn"
 	"github.com/meshfed/meshfed/functions/meshfed/api/v1alpha1"
 	"github.com/meshfed/meshfed/functions/meshfed/hostname"
+	"github.com/meshfed/meshfed/krm"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // FuzzDecodeConfig decodes arbitrary YAML as a MeshExport and as a
-// MeshImport the way the pipeline does (fn.DecodeStrict, then Default and
+// MeshImport the way the pipeline does (krm.DecodeStrict, then Default and
 // Validate). It must never panic; every problem must name a field and say
 // something; Default must be idempotent and Validate deterministic; and a
 // config that passes must have what the renderers rely on.
@@ -45,7 +45,7 @@ func FuzzDecodeConfig(f *testing.F) {
 			return
 		}
 		var exp v1alpha1.MeshExport
-		if errs := fn.DecodeStrict(&o.SubObject, &exp, "metadata"); len(errs) > 0 {
+		if errs := krm.DecodeStrict(&o.SubObject, &exp, "metadata"); len(errs) > 0 {
 			checkFieldErrors(t, errs)
 		} else {
 			exp.Default()
@@ -65,7 +65,7 @@ func FuzzDecodeConfig(f *testing.F) {
 			}
 		}
 		var imp v1alpha1.MeshImport
-		if errs := fn.DecodeStrict(&o.SubObject, &imp, "metadata"); len(errs) > 0 {
+		if errs := krm.DecodeStrict(&o.SubObject, &imp, "metadata"); len(errs) > 0 {
 			checkFieldErrors(t, errs)
 		} else {
 			imp.Default()
@@ -84,7 +84,7 @@ func FuzzDecodeConfig(f *testing.F) {
 // decodeTimeout bounds decoding and validating one document.
 const decodeTimeout = 5 * time.Second
 
-func checkFieldErrors(t *testing.T, errs []fn.FieldError) {
+func checkFieldErrors(t *testing.T, errs []krm.FieldError) {
 	t.Helper()
 	for _, e := range errs {
 		if e.Path == "" || strings.TrimSpace(e.Message) == "" {

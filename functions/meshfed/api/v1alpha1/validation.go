@@ -5,10 +5,10 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/meshfed/meshfed/fn"
 	"github.com/meshfed/meshfed/functions/meshfed/hostname"
 	"github.com/meshfed/meshfed/functions/meshfed/protocol"
 	"github.com/meshfed/meshfed/functions/meshfed/spiffe"
+	"github.com/meshfed/meshfed/krm"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
@@ -65,7 +65,7 @@ func defaultPort() *int32 {
 }
 
 // Validate checks a defaulted MeshExport and says how to fix each problem.
-func (c *MeshExport) Validate() []fn.FieldError {
+func (c *MeshExport) Validate() []krm.FieldError {
 	var v validator
 	s := c.Spec
 	if s.Network == "" {
@@ -114,7 +114,7 @@ func (c *MeshExport) Validate() []fn.FieldError {
 }
 
 // Validate checks a defaulted MeshImport and says how to fix each problem.
-func (c *MeshImport) Validate() []fn.FieldError {
+func (c *MeshImport) Validate() []krm.FieldError {
 	var v validator
 	s := c.Spec
 	v.dnsLabel("spec.namespace", s.Namespace)
@@ -249,7 +249,7 @@ func allDigitsOrDots(s string) bool {
 	return true
 }
 
-type validator struct{ errs []fn.FieldError }
+type validator struct{ errs []krm.FieldError }
 
 // peerName checks peers[].name: required, a valid name, listed once. set
 // is the federation kind that bears the same name in this mesh.
@@ -283,7 +283,7 @@ func (v *validator) serviceAccount(path, s string) {
 }
 
 func (v *validator) add(path, msg string) {
-	v.errs = append(v.errs, fn.FieldError{Path: path, Message: msg})
+	v.errs = append(v.errs, krm.FieldError{Path: path, Message: msg})
 }
 
 func (v *validator) dnsLabel(path, s string) {

@@ -5,13 +5,13 @@ import (
 	"testing"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
-	"github.com/meshfed/meshfed/fn"
 	"github.com/meshfed/meshfed/functions/meshfed/api/v1alpha1"
+	"github.com/meshfed/meshfed/krm"
 )
 
 // validateDoc decodes a config as the pipeline does (strictly, then
 // defaults, then Validate) and returns its field errors.
-func validateDoc(t *testing.T, doc string) []fn.FieldError {
+func validateDoc(t *testing.T, doc string) []krm.FieldError {
 	t.Helper()
 	o, err := kfn.ParseKubeObject([]byte(doc))
 	if err != nil {
@@ -20,14 +20,14 @@ func validateDoc(t *testing.T, doc string) []fn.FieldError {
 	switch o.GetKind() {
 	case v1alpha1.KindMeshExport:
 		var c v1alpha1.MeshExport
-		if errs := fn.DecodeStrict(&o.SubObject, &c, "metadata"); len(errs) > 0 {
+		if errs := krm.DecodeStrict(&o.SubObject, &c, "metadata"); len(errs) > 0 {
 			return errs
 		}
 		c.Default()
 		return c.Validate()
 	default:
 		var c v1alpha1.MeshImport
-		if errs := fn.DecodeStrict(&o.SubObject, &c, "metadata"); len(errs) > 0 {
+		if errs := krm.DecodeStrict(&o.SubObject, &c, "metadata"); len(errs) > 0 {
 			return errs
 		}
 		c.Default()

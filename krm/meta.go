@@ -1,4 +1,8 @@
-package fn
+// Package krm reads KRM objects: an item's identity and metadata (Meta),
+// and strict decoding of its fields into typed Go structs (DecodeStrict),
+// with field paths and fixes in every error. It does no I/O; the edge (fn)
+// reads and writes the objects.
+package krm
 
 import (
 	"iter"

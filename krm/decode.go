@@ -1,4 +1,4 @@
-package fn
+package krm
 
 import (
 	"encoding/json"
@@ -157,7 +157,7 @@ func unknownFields(v any, t reflect.Type, path string, skip map[string]bool, err
 			}
 			sort.Strings(keys)
 			for _, k := range keys {
-				p := joinPath(path, k)
+				p := JoinPath(path, k)
 				ft, ok := fields[k]
 				if !ok {
 					*errs = append(*errs, FieldError{Path: p, Message: unknownFieldMessage(k, fields)})
@@ -170,7 +170,7 @@ func unknownFields(v any, t reflect.Type, path string, skip map[string]bool, err
 			}
 		case reflect.Map:
 			for k, e := range val {
-				unknownFields(e, t.Elem(), joinPath(path, k), skip, errs)
+				unknownFields(e, t.Elem(), JoinPath(path, k), skip, errs)
 			}
 		}
 	case []any:
@@ -182,7 +182,8 @@ func unknownFields(v any, t reflect.Type, path string, skip map[string]bool, err
 	}
 }
 
-func joinPath(path, key string) string {
+// JoinPath appends a key to a field path (a.b), quoting an empty key.
+func JoinPath(path, key string) string {
 	if key == "" {
 		// An empty key (`"": x` in YAML) is still a field the user wrote;
 		// quote it so the result names it instead of naming no field.
