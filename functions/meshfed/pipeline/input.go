@@ -42,6 +42,11 @@ type mesh struct {
 	// namespaces this mesh's items show to exist: a Namespace object, or
 	// any item applied in it (local-config items are never applied).
 	namespaces map[string]bool
+	// smcpNamespaces are the namespaces of the mesh's
+	// ServiceMeshControlPlanes; pendingFederation its federation CRs until
+	// registerFederation knows which of them OSSM 2 read.
+	smcpNamespaces    map[string]bool
+	pendingFederation []pendingCR
 	// workloadKinds: the kinds of this mesh's workloads in each namespace,
 	// for the commands that move them to the OSSM 3 control plane.
 	workloadKinds map[workloadKind]bool
@@ -68,6 +73,7 @@ func newMesh(name string, items int) *mesh {
 		federationObjects: map[string]*kfn.KubeObject{},
 		namespaces:        map[string]bool{},
 		workloadKinds:     map[workloadKind]bool{},
+		smcpNamespaces:    map[string]bool{},
 	}
 }
 
@@ -255,6 +261,10 @@ func (r *inputReader) finish(functionConfig *kfn.KubeObject) *input {
 		f.Errorf(nil, "", "no configuration: give a %s or %s as the functionConfig, or among the items annotated %s: \"true\"", v1alpha1.KindMeshExport, v1alpha1.KindMeshImport, fn.LocalConfigAnnotation)
 	}
 	sort.Slice(in.configs, func(i, j int) bool { return in.configs[i].key() < in.configs[j].key() })
+	registerFederation(in.local, f)
+	for _, name := range sortedKeys(in.peers) {
+		registerFederation(in.peers[name], f)
+	}
 	return in
 }
 
@@ -338,14 +348,18 @@ func readItem(m *mesh, o *kfn.KubeObject, meta krm.Meta, name, namespace string,
 		}
 	case meta.Group() == federation.Group:
 		readFederation(m, o, name, namespace, *ref(), f)
-		if m.name == "" {
-			m.federationObjects[meta.Kind+"/"+name] = o
-			return true
-		}
+		return m.name == ""
+	case meta.Group() == "maistra.io" && meta.Kind == "ServiceMeshControlPlane" && m.name != "":
+		// A peer's control plane is not this mesh's to patch, but it says
+		// where the peer's federation CRs count.
+		m.smcpNamespaces[namespace] = true
 	case m.name != "":
 		// Peers' control planes and policies are not this mesh's to patch.
 	case isControlPlane(o):
 		m.controlPlanes = append(m.controlPlanes, o)
+		if meta.Group() == "maistra.io" {
+			m.smcpNamespaces[namespace] = true
+		}
 		return true
 	case meta.Group() == "security.istio.io" && meta.Kind == "AuthorizationPolicy":
 		m.authorizationPolicies = append(m.authorizationPolicies, o)
@@ -380,26 +394,26 @@ func readFederation(m *mesh, o *kfn.KubeObject, name, namespace string, ref diag
 		}
 		return ok
 	}
-	add := func(registered bool) {
-		if !registered {
-			f.Errorf(&ref, "metadata.name", "two %s objects named %q in %s: federation allows one per peer in the control-plane namespace; remove one", o.GetKind(), name, m.describe())
-		}
+	// Registered once the control-plane namespace is known (all items
+	// read): OSSM 2 never saw federation CRs elsewhere.
+	add := func(register func() bool) {
+		m.pendingFederation = append(m.pendingFederation, pendingCR{kind: o.GetKind(), name: name, namespace: namespace, ref: ref, obj: o, register: register})
 	}
 	switch o.GetKind() {
 	case federation.KindServiceMeshPeer:
 		v := federation.ServiceMeshPeer{Name: name, Namespace: namespace}
 		if decode(&v.Spec) && validTrustDomain(v, ref, f) {
-			add(register(m.peers, name, v, ref))
+			add(func() bool { return register(m.peers, name, v, ref) })
 		}
 	case federation.KindExportedServiceSet:
 		v := federation.ExportedServiceSet{Name: name, Namespace: namespace}
 		if decode(&v.Spec) && readStatus(o, "exportedServices", &v.Status, ref, f) {
-			add(register(m.exportSets, name, v, ref))
+			add(func() bool { return register(m.exportSets, name, v, ref) })
 		}
 	case federation.KindImportedServiceSet:
 		v := federation.ImportedServiceSet{Name: name, Namespace: namespace}
 		if decode(&v.Spec) && readStatus(o, "importedServices", &v.Status, ref, f) {
-			add(register(m.importSets, name, v, ref))
+			add(func() bool { return register(m.importSets, name, v, ref) })
 		}
 	}
 }
@@ -461,4 +475,56 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// pendingCR is a decoded federation CR waiting for registerFederation.
+type pendingCR struct {
+	kind, name, namespace string
+	ref                   diag.Ref
+	obj                   *kfn.KubeObject
+	register              func() bool
+}
+
+// registerFederation registers the federation CRs OSSM 2 read: those in
+// the control-plane namespace, where istiod's federation informers watched
+// (maistra/istio maistra-2.5 pkg/servicemesh/federation/common/resources.go:56-57,
+// WithNamespaces(opts.Namespace)). That namespace is the
+// ServiceMeshControlPlane's when the mesh's items have one, else the one
+// namespace all its federation CRs share. A CR elsewhere was never seen by
+// OSSM 2, so it never exported or imported anything: it is ignored with a
+// warning (exporting through it would open a service that was never open).
+func registerFederation(m *mesh, f *diag.Findings) {
+	crs := m.pendingFederation
+	m.pendingFederation = nil
+	if len(crs) == 0 {
+		return
+	}
+	cp := m.smcpNamespaces
+	where := "the namespace of " + m.describe() + "'s ServiceMeshControlPlane"
+	if len(cp) == 0 {
+		cp = map[string]bool{}
+		for _, c := range crs {
+			cp[c.namespace] = true
+		}
+		if len(cp) > 1 {
+			names := sortedKeys(cp)
+			f.Errorf(&crs[0].ref, "metadata.namespace", "the federation resources of %s are in several namespaces (%s), but OSSM 2 read them only in its control-plane namespace: add the ServiceMeshControlPlane to the items so that meshfed knows which namespace that is, or remove the resources OSSM 2 never read", m.describe(), strings.Join(names, ", "))
+			return
+		}
+		where = "the namespace of the other federation resources"
+	}
+	sort.SliceStable(crs, func(i, j int) bool { return crs[i].kind+"/"+crs[i].name < crs[j].kind+"/"+crs[j].name })
+	for _, c := range crs {
+		if !cp[c.namespace] {
+			f.Warnf(&c.ref, "metadata.namespace", "%s %s is in namespace %q, outside the control-plane namespace %s (%s): OSSM 2 watched federation resources only there, so it never used this one, and neither does meshfed (it exports and imports nothing through it); move it to the control-plane namespace, or delete it", c.kind, c.name, c.namespace, strings.Join(sortedKeys(cp), ", "), where)
+			continue
+		}
+		if !c.register() {
+			f.Errorf(&c.ref, "metadata.name", "two %s objects named %q in %s: federation allows one per peer in the control-plane namespace; remove one", c.kind, c.name, m.describe())
+			continue
+		}
+		if m.name == "" {
+			m.federationObjects[c.kind+"/"+c.name] = c.obj
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
 	"github.com/meshfed/meshfed/functions/meshfed/diag"
 	"github.com/meshfed/meshfed/functions/meshfed/federation"
 )
@@ -106,5 +107,72 @@ items:
 		rl := processYAML(t, export, peerISS, service("a"), service("b"), live(entry("a")+entry("c")))
 		findResult(t, rl, "error", "status.exportedServices[1]: OSSM 2 exports httpbin.c.svc.east-mesh-exports.local (local service c/httpbin), but meshfed's resolution of these rules over this mesh's items does not export it")
 		findResult(t, rl, "error", "status.exportedServices: meshfed's resolution of these rules over this mesh's items exports httpbin.b.svc.east-mesh-exports.local (local service b/httpbin), but OSSM 2 does not")
+	})
+}
+
+// OSSM 2 watched federation CRs only in its control-plane namespace
+// (maistra/istio maistra-2.5 pkg/servicemesh/federation/common/resources.go:56-57):
+// one elsewhere is ignored with a warning and never exported through, even
+// when it bears the name of a peer; the control-plane namespace is the
+// ServiceMeshControlPlane's, else the one the CRs share, and several
+// without a ServiceMeshControlPlane are an error.
+func TestFederationCRsOutsideTheControlPlaneNamespace(t *testing.T) {
+	export := `
+apiVersion: meshfed.dev/v1alpha1
+kind: MeshExport
+metadata: {name: west}
+spec:
+  network: network-west-mesh
+  peers: [{name: east-mesh, remoteName: west-mesh}]
+`
+	peerISS := `
+apiVersion: federation.maistra.io/v1
+kind: ImportedServiceSet
+metadata:
+  name: west-mesh
+  namespace: istio-system
+  annotations: {meshfed.dev/peer: east-mesh, config.kubernetes.io/local-config: "true"}
+spec:
+  importRules: [{type: NameSelector, nameSelector: {namespace: a}}]
+`
+	service := "apiVersion: v1\nkind: Service\nmetadata: {name: httpbin, namespace: a}\nspec:\n  selector: {app: httpbin}\n  ports: [{name: http, port: 8000, targetPort: 8080}]\n"
+	ess := func(ns string) string {
+		return "apiVersion: federation.maistra.io/v1\nkind: ExportedServiceSet\nmetadata: {name: east-mesh, namespace: " + ns + "}\nspec:\n  exportRules: [{type: NameSelector, nameSelector: {namespace: a}}]\n"
+	}
+	smcp := "apiVersion: maistra.io/v2\nkind: ServiceMeshControlPlane\nmetadata: {name: basic, namespace: istio-system}\nspec: {}\n"
+	exposed := func(rl *kfn.ResourceList) bool {
+		for _, o := range rl.Items {
+			if o.GetKind() == "ServiceEntry" && strings.Contains(o.String(), "httpbin.a.svc.west-mesh-imports.local") {
+				return true
+			}
+		}
+		return false
+	}
+	t.Run("outside the SMCP's namespace", func(t *testing.T) {
+		rl := processYAML(t, export, peerISS, service, smcp, ess("tenant-a"))
+		findResult(t, rl, "warning", `metadata.namespace: ExportedServiceSet east-mesh is in namespace "tenant-a", outside the control-plane namespace istio-system`)
+		if exposed(rl) {
+			t.Error("a Service was exported through an ExportedServiceSet OSSM 2 never read")
+		}
+	})
+	t.Run("in the SMCP's namespace, beside one outside", func(t *testing.T) {
+		rl := processYAML(t, export, peerISS, service, smcp, ess("tenant-a"), ess("istio-system"))
+		if errs := results(rl, "error"); len(errs) > 0 {
+			t.Fatalf("errors: %q", errs)
+		}
+		if !exposed(rl) {
+			t.Error("the ExportedServiceSet in the control-plane namespace exported nothing")
+		}
+	})
+	t.Run("no SMCP: the shared namespace", func(t *testing.T) {
+		rl := processYAML(t, export, peerISS, service, ess("mesh-system"))
+		if errs := results(rl, "error"); len(errs) > 0 || !exposed(rl) {
+			t.Fatalf("errors %q, exported %v", errs, exposed(rl))
+		}
+	})
+	t.Run("no SMCP, several namespaces", func(t *testing.T) {
+		smp := "apiVersion: federation.maistra.io/v1\nkind: ServiceMeshPeer\nmetadata: {name: east-mesh, namespace: istio-system}\nspec: {}\n"
+		rl := processYAML(t, export, peerISS, service, smp, ess("tenant-a"))
+		findResult(t, rl, "error", "are in several namespaces (istio-system, tenant-a), but OSSM 2 read them only in its control-plane namespace")
 	})
 }
