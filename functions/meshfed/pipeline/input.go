@@ -190,7 +190,7 @@ func (r *inputReader) item(o *kfn.KubeObject) {
 // (kustomize expands a List itself; kpt passes it as one item). Its items
 // inherit the List's peer and local-config annotations. The List comes
 // out unchanged: meshfed never edits what it read from a cluster's dump.
-func (r *inputReader) list(o *kfn.KubeObject, meta fn.Meta, index int) {
+func (r *inputReader) list(o *kfn.KubeObject, meta krm.Meta, index int) {
 	ref := diag.RefOfMeta(meta)
 	items, _, err := o.NestedSlice("items")
 	if err != nil {
