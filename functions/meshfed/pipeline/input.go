@@ -103,6 +103,8 @@ type input struct {
 	// generatedBy: meshfed's earlier output among the items, and the
 	// config that generated each (meshfed.dev/generated-by).
 	generatedBy map[*kfn.KubeObject]string
+	// ids are every item's ID (ownership.go).
+	ids itemIDs
 }
 
 // peer returns the peer mesh of that name, empty when no item mentions it.
@@ -130,7 +132,7 @@ type inputReader struct {
 
 // newInputReader returns a reader for n items.
 func newInputReader(f *diag.Findings, n int) *inputReader {
-	return &inputReader{in: &input{local: newMesh("", n), peers: map[string]*mesh{}, generatedBy: map[*kfn.KubeObject]string{}}, f: f, total: n}
+	return &inputReader{in: &input{local: newMesh("", n), peers: map[string]*mesh{}, generatedBy: map[*kfn.KubeObject]string{}, ids: make(itemIDs, n)}, f: f, total: n}
 }
 
 // item reads one item. It never changes it.
@@ -153,10 +155,24 @@ func (r *inputReader) item(o *kfn.KubeObject) {
 		r.configItems = append(r.configItems, o)
 		return
 	}
-	if by := meta.Annotation(render.GeneratedByAnnotation); by != "" {
+	if problems := metadataProblems(meta); len(problems) > 0 {
+		ref := diag.RefOfMeta(meta)
+		for _, e := range problems {
+			f.Errorf(&ref, e.Path, "%s", e.Message)
+		}
+		return
+	}
+	if by := meta.Annotation(render.GeneratedByAnnotation); by != "" && meta.Annotation(PeerAnnotation) == "" {
+		if why, own := isOwnOutput(meta); !own {
+			ref := diag.RefOfMeta(meta)
+			f.Errorf(&ref, "metadata.annotations."+render.GeneratedByAnnotation, "this item carries meshfed's annotation (%s: %s) but is not meshfed's output: %s. meshfed replaces or removes only its own output, so it neither deletes nor ignores this item; remove the annotation (it was probably copied from generated output)", render.GeneratedByAnnotation, by, why)
+			return
+		}
 		in.generatedBy[o] = by
+		in.ids.add(meta, by)
 		return // meshfed's own earlier output: replaced, never read
 	}
+	in.ids.add(meta, "")
 	m := in.local
 	name, namespace := meta.Name, meta.Namespace
 	if p := meta.Annotation(PeerAnnotation); p != "" {

@@ -73,8 +73,17 @@ func run(in *input, items kfn.KubeObjects, f *diag.Findings) (kfn.KubeObjects, b
 		return nil, false
 	}
 	owners := map[string]bool{}
+	ownerOf := make(map[fn.ObjectID]string, len(objs))
 	for _, g := range outs {
 		owners[g.cfg.key()] = true
+		for _, o := range g.objs {
+			ownerOf[objectID(o)] = g.cfg.key()
+		}
+	}
+	if checkCollisions(in.ids, objs, ownerOf, owners, f); f.HasErrors() {
+		return nil, false
+	}
+	for _, g := range outs {
 		f.Infof(&g.cfg.ref, "", "%s", summary(g))
 	}
 	owned := func(o *kfn.KubeObject) bool { return owners[in.generatedBy[o]] }
