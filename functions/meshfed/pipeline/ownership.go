@@ -6,6 +6,7 @@ import (
 	"github.com/meshfed/meshfed/fn"
 	"github.com/meshfed/meshfed/functions/meshfed/diag"
 	"github.com/meshfed/meshfed/functions/meshfed/render"
+	"github.com/meshfed/meshfed/krm"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
@@ -26,7 +27,7 @@ var generatedKinds = map[[2]string]bool{
 
 // isOwnOutput reports whether an item with meshfed's annotation is
 // meshfed's output; else it says why not, for the error.
-func isOwnOutput(meta fn.Meta) (string, bool) {
+func isOwnOutput(meta krm.Meta) (string, bool) {
 	if !generatedKinds[[2]string{meta.Group(), meta.Kind}] {
 		return fmt.Sprintf("meshfed generates only Gateway (gateway.networking.k8s.io), Gateway, ServiceEntry and WorkloadEntry (networking.istio.io), not %s %s", meta.APIVersion, meta.Kind), false
 	}
@@ -49,7 +50,7 @@ type itemID struct {
 	by  string // its meshfed.dev/generated-by, "" for none
 }
 
-func (ids itemIDs) add(meta fn.Meta, by string) {
+func (ids itemIDs) add(meta krm.Meta, by string) {
 	id := fn.ObjectID{Group: meta.Group(), Kind: meta.Kind, Namespace: meta.Namespace, Name: meta.Name}
 	if _, dup := ids[id]; !dup {
 		ids[id] = itemID{ref: diag.RefOfMeta(meta), by: by}
@@ -78,15 +79,15 @@ func checkCollisions(ids itemIDs, objs []fn.Generated, ownerOf map[fn.ObjectID]s
 // kpt read them as such; meshfed would otherwise read no annotation at
 // all, and take a peer's item for this mesh's), and meshfed.dev/peer, when
 // present, a non-empty string.
-func metadataProblems(meta fn.Meta) []fn.FieldError {
-	var errs []fn.FieldError
+func metadataProblems(meta krm.Meta) []krm.FieldError {
+	var errs []krm.FieldError
 	md := mappingChild(meta.Node(), "metadata")
 	if md == nil {
 		return nil
 	}
 	for _, field := range []string{"annotations", "labels"} {
 		if v := mappingChild(md, field); v != nil && v.Kind != yaml.MappingNode && !isNull(v) {
-			errs = append(errs, fn.FieldError{Path: "metadata." + field, Message: fmt.Sprintf("must be a map of strings (key: \"value\" lines), not %s", nodeKind(v))})
+			errs = append(errs, krm.FieldError{Path: "metadata." + field, Message: fmt.Sprintf("must be a map of strings (key: \"value\" lines), not %s", nodeKind(v))})
 		}
 	}
 	ann := mappingChild(md, "annotations")
@@ -96,9 +97,9 @@ func metadataProblems(meta fn.Meta) []fn.FieldError {
 	if v := mappingChild(ann, PeerAnnotation); v != nil {
 		switch {
 		case v.Kind != yaml.ScalarNode || (v.Tag != "" && v.Tag != yaml.NodeTagString):
-			errs = append(errs, fn.FieldError{Path: "metadata.annotations." + PeerAnnotation, Message: fmt.Sprintf("must be a string, not %s: write the peer's name in quotes, e.g. %s: \"east-mesh\"", nodeKind(v), PeerAnnotation)})
+			errs = append(errs, krm.FieldError{Path: "metadata.annotations." + PeerAnnotation, Message: fmt.Sprintf("must be a string, not %s: write the peer's name in quotes, e.g. %s: \"east-mesh\"", nodeKind(v), PeerAnnotation)})
 		case v.Value == "":
-			errs = append(errs, fn.FieldError{Path: "metadata.annotations." + PeerAnnotation, Message: fmt.Sprintf("is empty: write the name this mesh uses for the peer (its ServiceMeshPeer's), e.g. %s: east-mesh, or remove the annotation if the item is this mesh's", PeerAnnotation)})
+			errs = append(errs, krm.FieldError{Path: "metadata.annotations." + PeerAnnotation, Message: fmt.Sprintf("is empty: write the name this mesh uses for the peer (its ServiceMeshPeer's), e.g. %s: east-mesh, or remove the annotation if the item is this mesh's", PeerAnnotation)})
 		}
 	}
 	return errs

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
-	"github.com/meshfed/meshfed/fn"
+	"github.com/meshfed/meshfed/krm"
 )
 
 // What decides how meshfed treats an item must be readable exactly
@@ -31,7 +31,7 @@ func TestMetadataProblems(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", c.metadata, err)
 		}
-		errs := metadataProblems(fn.MetaOf(o))
+		errs := metadataProblems(krm.MetaOf(o))
 		switch {
 		case c.path == "" && len(errs) > 0:
 			t.Errorf("%q: want no problem, got %v", c.metadata, errs)
