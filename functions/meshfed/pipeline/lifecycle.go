@@ -538,24 +538,6 @@ func orNone(s []string) string {
 	return strings.Join(s, ", ")
 }
 
-// setString sets a string field unless it already has that value, so an
-// unchanged item keeps its exact formatting.
-func setString(o *kfn.KubeObject, v string, fields ...string) bool {
-	if cur, found, err := o.NestedString(fields...); err == nil && found && cur == v {
-		return false
-	}
-	_ = o.SetNestedField(v, fields...)
-	return true
-}
-
-func setBool(o *kfn.KubeObject, v bool, fields ...string) bool {
-	if cur, found, err := o.NestedBool(fields...); err == nil && found && cur == v {
-		return false
-	}
-	_ = o.SetNestedField(v, fields...)
-	return true
-}
-
 // addStrings appends the values a string list lacks, keeping its entries.
 func addStrings(o *kfn.KubeObject, values []string, fields ...string) bool {
 	cur, _, _ := o.NestedStringSlice(fields...)
