@@ -113,7 +113,8 @@ func setFlag(fs *flag.FlagSet, name string) bool {
 
 // ReadConfigFile reads the YAML documents of a --config file. It rejects
 // a file that holds no document, that is itself a ResourceList, or that
-// holds the same object (apiVersion, kind, namespace, name) twice.
+// holds the same object (apiVersion, kind, namespace, name, and the
+// meshfed.dev/peer it belongs to) twice.
 func ReadConfigFile(path string) ([]*yaml.RNode, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -142,7 +143,10 @@ func ReadConfigFile(path string) ([]*yaml.RNode, error) {
 	}
 	seen := map[string]int{}
 	for i, d := range docs {
-		id := fmt.Sprintf("%s %s %s/%s", d.GetApiVersion(), d.GetKind(), d.GetNamespace(), d.GetName())
+		// Two peers' objects may share an ID (both have an
+		// ExportedServiceSet for this mesh): they are different objects,
+		// told apart by meshfed.dev/peer.
+		id := fmt.Sprintf("%s %s %s/%s peer=%s", d.GetApiVersion(), d.GetKind(), d.GetNamespace(), d.GetName(), d.GetAnnotations()["meshfed.dev/peer"])
 		if j, dup := seen[id]; dup {
 			return nil, fmt.Errorf("--config %s: documents %d and %d are both %s %s: each object may appear once; merge them", path, j+1, i+1, d.GetKind(), d.GetName())
 		}

@@ -77,3 +77,37 @@ func TestHelpTextDropsMarkers(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestReadConfigFileDuplicates(t *testing.T) {
+	set := func(peer string) string {
+		ann := ""
+		if peer != "" {
+			ann = "  annotations:\n    meshfed.dev/peer: " + peer + "\n"
+		}
+		return "apiVersion: federation.maistra.io/v1\nkind: ExportedServiceSet\nmetadata:\n  name: alpha-mesh\n  namespace: istio-system\n" + ann
+	}
+	for _, c := range []struct {
+		name, docs, err string
+	}{
+		{name: "one object twice", docs: set("") + "---\n" + set(""), err: "documents 1 and 2 are both ExportedServiceSet alpha-mesh"},
+		{name: "one peer's object twice", docs: set("beta-mesh") + "---\n" + set("beta-mesh"), err: "documents 1 and 2 are both"},
+		{name: "two peers' objects with one ID", docs: set("beta-mesh") + "---\n" + set("gamma-mesh")},
+		{name: "this mesh's and a peer's", docs: set("") + "---\n" + set("gamma-mesh")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "config.yaml")
+			if err := os.WriteFile(file, []byte(c.docs), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			docs, err := ReadConfigFile(file)
+			switch {
+			case c.err == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case c.err == "" && len(docs) != 2:
+				t.Fatalf("read %d documents, want 2", len(docs))
+			case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+				t.Fatalf("error %v, want one containing %q", err, c.err)
+			}
+		})
+	}
+}
