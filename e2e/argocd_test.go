@@ -30,19 +30,24 @@ type cmpPlugin struct {
 
 func readPlugin(t *testing.T) cmpPlugin {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(repoRoot, "argocd", "plugin.yaml"))
+	return readPluginFile(t, filepath.Join(repoRoot, "argocd", "plugin.yaml"))
+}
+
+func readPluginFile(t *testing.T, file string) cmpPlugin {
+	t.Helper()
+	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var p cmpPlugin
 	if err := yaml.Unmarshal(b, &p); err != nil {
-		t.Fatalf("argocd/plugin.yaml: %v", err)
+		t.Fatalf("%s: %v", file, err)
 	}
 	if p.APIVersion != "argoproj.io/v1alpha1" || p.Kind != "ConfigManagementPlugin" {
-		t.Fatalf("argocd/plugin.yaml is %s %s, want argoproj.io/v1alpha1 ConfigManagementPlugin", p.APIVersion, p.Kind)
+		t.Fatalf("%s is %s %s, want argoproj.io/v1alpha1 ConfigManagementPlugin", file, p.APIVersion, p.Kind)
 	}
 	if len(p.Spec.Generate.Command) == 0 {
-		t.Fatal("argocd/plugin.yaml has no spec.generate.command")
+		t.Fatalf("%s has no spec.generate.command", file)
 	}
 	return p
 }

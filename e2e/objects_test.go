@@ -124,3 +124,33 @@ func assertNoPeerItems(t *testing.T, objs []*yaml.RNode, peerPrefix string) {
 		}
 	}
 }
+
+// assertSameObjectSet compares two renders as sets of objects (by kind,
+// namespace and name, each compared as data): Argo CD applies a render
+// regardless of the order of its objects.
+func assertSameObjectSet(t *testing.T, got, want []*yaml.RNode) {
+	t.Helper()
+	index := func(objs []*yaml.RNode) map[string]string {
+		m := map[string]string{}
+		for _, o := range objs {
+			if _, dup := m[objectID(o)]; dup {
+				t.Errorf("%s appears twice", objectID(o))
+			}
+			m[objectID(o)] = withoutBookkeeping(t, o)
+		}
+		return m
+	}
+	g, w := index(got), index(want)
+	for id, text := range w {
+		if gt, ok := g[id]; !ok {
+			t.Errorf("%s is missing", id)
+		} else if gt != text {
+			t.Errorf("%s differs:\n%s", id, lineDiff(text, gt))
+		}
+	}
+	for id := range g {
+		if _, ok := w[id]; !ok {
+			t.Errorf("%s is extra", id)
+		}
+	}
+}
