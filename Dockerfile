@@ -1,13 +1,15 @@
 # syntax=docker/dockerfile:1
 #
 # meshfed images, built for linux/amd64 and linux/arm64 by `make image`
-# (docker buildx). Two targets:
+# (docker buildx, or buildah without a Docker engine). Three targets:
 #
 #   function (the default, last stage): the KRM function for kustomize
 #     (`container: {image: ...}`) and kpt (Kptfile `image:`). Static binary
 #     on distroless, running as nonroot; no shell.
 #   argocd-cmp: the Argo CD config management plugin sidecar: kustomize and
 #     meshfed on PATH, argocd/plugin.yaml as the plugin config, user 999.
+#   argocd-cmp-shell: the same with a shell and argocd/plugin-pipe.yaml,
+#     the fast path for large meshes.
 #
 # Pin the base images by digest in your own builds
 # (golang:1.26.8@sha256:..., distroless ...@sha256:...).
@@ -53,6 +55,17 @@ FROM gcr.io/distroless/static-debian12:nonroot AS argocd-cmp
 COPY --from=kustomize /out/kustomize /usr/local/bin/kustomize
 COPY --from=builder /out/meshfed /usr/local/bin/meshfed
 COPY argocd/plugin.yaml /home/argocd/cmp-server/config/plugin.yaml
+USER 999:999
+WORKDIR /home/argocd
+
+# The same sidecar with a shell, for argocd/plugin-pipe.yaml, the
+# large-mesh fast path, whose generate command pipes `kustomize build` into
+# `meshfed --config`: distroless's debug variant adds busybox (/busybox/sh)
+# and nothing else.
+FROM gcr.io/distroless/static-debian12:debug-nonroot AS argocd-cmp-shell
+COPY --from=kustomize /out/kustomize /usr/local/bin/kustomize
+COPY --from=builder /out/meshfed /usr/local/bin/meshfed
+COPY argocd/plugin-pipe.yaml /home/argocd/cmp-server/config/plugin.yaml
 USER 999:999
 WORKDIR /home/argocd
 
