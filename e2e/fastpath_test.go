@@ -17,7 +17,7 @@ import (
 
 func pipeScript(t *testing.T) (shell []string) {
 	t.Helper()
-	busybox := requireTool(t, "busybox", "apt-get install busybox-static")
+	bash := requireTool(t, "bash", "apt-get install bash")
 	p := readPluginFile(t, filepath.Join(repoRoot, "argocd", "plugin-pipe.yaml"))
 	if strings.Join(p.Spec.Generate.Command, " ") != "sh -c" || len(p.Spec.Generate.Args) != 1 {
 		t.Fatalf("plugin-pipe.yaml: generate is %q %q, want [sh, -c] and one script", p.Spec.Generate.Command, p.Spec.Generate.Args)
@@ -25,7 +25,7 @@ func pipeScript(t *testing.T) (shell []string) {
 	if !strings.Contains(p.Spec.Generate.Args[0], "set -eu -o pipefail") {
 		t.Error("plugin-pipe.yaml's script does not set pipefail: a kustomize error would go unnoticed")
 	}
-	return []string{busybox, "sh", "-c", p.Spec.Generate.Args[0]}
+	return []string{bash, "-c", p.Spec.Generate.Args[0]}
 }
 
 // TestFastPathEqualsTransformer renders a generated exporter of 40

@@ -6,8 +6,7 @@
 // transformer. It prints a Markdown table for BENCHMARKS.md.
 //
 // kustomize and meshfed are looked up on PATH (the Makefile puts bin/
-// first); the script runs under busybox sh (the sidecar image's shell) or,
-// without busybox, bash.
+// first); the script runs under bash.
 package main
 
 import (
@@ -54,10 +53,9 @@ func benchmark(sizesFlag string, runs int, pluginFile string) error {
 	if err != nil {
 		return err
 	}
+	// The sidecar image runs it with busybox sh; Debian's /bin/sh (dash)
+	// has no pipefail.
 	shell := []string{"bash", "-c"}
-	if _, err := exec.LookPath("busybox"); err == nil {
-		shell = []string{"busybox", "sh", "-c"}
-	}
 	kustomize, err := exec.LookPath("kustomize")
 	if err != nil {
 		return err
