@@ -1,8 +1,10 @@
 package main
 
 import (
+	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -12,9 +14,10 @@ import (
 // The images are built from the Dockerfile and run by `make test-image`
 // (e2e/image_test.go: buildah, podman, kpt and kustomize container
 // functions, both Argo CD sidecars). These cheap checks keep what that
-// single-platform build on this machine's Go toolchain cannot show: that
-// the builder's Go is go.mod's, that the build stages cross-compile for
-// linux/arm64 instead of emulating it, and how `make image` picks its
+// single-platform build on this machine's Go toolchain cannot show, or
+// show only in that slow suite: that the builder's Go is go.mod's, that
+// the build stages cross-compile for linux/arm64 instead of emulating it,
+// that the files the builder copies build, and how `make image` picks its
 // builder.
 
 const repoRoot = "../.."
@@ -105,8 +108,6 @@ func readDockerfile(t *testing.T) (map[string]string, map[string]stage, []stage)
 	return args, byName, stages
 }
 
-
-
 func declaresArg(s stage, name string) bool {
 	for _, a := range s.all("ARG") {
 		if k, _, _ := strings.Cut(a.args, "="); k == name {
@@ -115,7 +116,6 @@ func declaresArg(s stage, name string) bool {
 	}
 	return false
 }
-
 
 func TestDockerfileGoVersionIsGoMod(t *testing.T) {
 	args, stages, _ := readDockerfile(t)
@@ -168,6 +168,140 @@ func TestDockerfileCrossCompiles(t *testing.T) {
 	for _, s := range ordered {
 		if s.platform == "" && len(s.all("RUN")) != 0 {
 			t.Errorf("stage %s runs commands on the target platform: an arm64 build would need emulation", s.name)
+		}
+	}
+}
+
+// TestDockerfileBuilderBuilds copies into a temporary folder exactly the
+// build-context files that the builder stage COPYs and .dockerignore lets
+// through, and runs the stage's go build there for linux/arm64: a missing
+// COPY (a new top-level package) fails here, in make test, rather than
+// only in make test-image's real build (which is linux/amd64 only).
+func TestDockerfileBuilderBuilds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a binary")
+	}
+	_, _, ordered := readDockerfile(t)
+	ignore := readDockerignore(t)
+	ctx := t.TempDir()
+	var sources []string
+	for _, s := range ordered {
+		for _, c := range s.all("COPY") {
+			f := strings.Fields(c.args)
+			if strings.HasPrefix(f[0], "--from=") {
+				continue
+			}
+			sources = append(sources, f[:len(f)-1]...)
+		}
+	}
+	for _, src := range sources {
+		src = strings.TrimSuffix(src, "/")
+		if ignored(ignore, src) {
+			t.Errorf("COPY %s: excluded by .dockerignore", src)
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(repoRoot, src)); err != nil {
+			t.Errorf("COPY %s: %v", src, err)
+			continue
+		}
+		copyTree(t, src, ctx, ignore)
+	}
+	if t.Failed() {
+		return
+	}
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version=docker-test", "-o", filepath.Join(t.TempDir(), "meshfed"), "./functions/meshfed")
+	cmd.Dir = ctx
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64", "GOFLAGS=-mod=readonly", "GOWORK=off")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the builder stage's go build fails on the Docker build context: %v\n%s", err, out)
+	}
+}
+
+func readDockerignore(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot, ".dockerignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pats []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			if strings.HasPrefix(l, "!") {
+				t.Fatalf(".dockerignore exception %q: this test's matcher does not handle exceptions; extend it", l)
+			}
+			pats = append(pats, strings.TrimPrefix(l, "/"))
+		}
+	}
+	return pats
+}
+
+// ignored reports whether a slash-separated context path, or a folder
+// above it, matches a .dockerignore pattern (** matches any folders).
+func ignored(pats []string, p string) bool {
+	parts := strings.Split(p, "/")
+	for i := 1; i <= len(parts); i++ {
+		prefix := strings.Join(parts[:i], "/")
+		for _, pat := range pats {
+			if rest, ok := strings.CutPrefix(pat, "**/"); ok {
+				if m, _ := path.Match(rest, parts[i-1]); m {
+					return true
+				}
+				continue
+			}
+			if m, _ := path.Match(pat, prefix); m {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func copyTree(t *testing.T, src, dst string, ignore []string) {
+	t.Helper()
+	err := filepath.WalkDir(filepath.Join(repoRoot, src), func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(repoRoot, p)
+		if err != nil {
+			return err
+		}
+		if ignored(ignore, filepath.ToSlash(rel)) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dst, rel)), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDockerignoreMatcher(t *testing.T) {
+	pats := []string{".git", "**/testdata", "**/*_test.go", "bin"}
+	for p, want := range map[string]bool{
+		".git":                            true,
+		"bin/meshfed":                     true,
+		"functions/meshfed/testdata/x":    true,
+		"functions/meshfed/main_test.go":  true,
+		"functions/meshfed/main.go":       false,
+		"fn/run.go":                       false,
+		"functions/meshfed/binary/x.yaml": false,
+	} {
+		if got := ignored(pats, p); got != want {
+			t.Errorf("ignored(%q) = %v, want %v", p, got, want)
 		}
 	}
 }
