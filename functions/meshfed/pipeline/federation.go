@@ -43,6 +43,9 @@ func exportedSet(m *mesh, ess item[federation.ExportedServiceSet], f *diag.Findi
 		case svc.Type == "ExternalName":
 			f.Infof(&ess.ref, fmt.Sprintf("spec.exportRules[%d]", rule), "Service %s matches this rule but is of type ExternalName, which federation never exports; not exported", svc.ServiceName)
 			continue
+		case svc.Type == ServiceEntryType && len(svc.Selector) == 0:
+			f.Warnf(&svc.Ref, "spec.workloadSelector", "ServiceEntry host %s/%s matches rule %d of ExportedServiceSet %s, and OSSM 2 exported it, but it has no workloadSelector, so meshfed cannot route the east-west gateway to its backends and does not export it: give the ServiceEntry a workloadSelector, or export it with MeshExport spec.services (ports and workloadSelector)", svc.Namespace, svc.Name, rule, ess.val.Name)
+			continue
 		case !federation.Exportable(svc.ExportTo, svc.Namespace, ess.val.Namespace):
 			f.Warnf(&svc.Ref, "metadata.annotations", "Service %s matches rule %d of ExportedServiceSet %s, but its %s annotation %q hides it from the control-plane namespace %q, so OSSM 2 did not export it and neither does meshfed; add %q to the annotation to export it", svc.ServiceName, rule, ess.val.Name, inventory.ExportToAnnotation, svc.ExportTo, ess.val.Namespace, ess.val.Namespace)
 			continue

@@ -365,6 +365,9 @@ func readItem(m *mesh, o *kfn.KubeObject, meta krm.Meta, name, namespace string,
 	case meta.Group() == federation.Group:
 		readFederation(m, o, name, namespace, *ref(), f)
 		return m.name == ""
+	case meta.Group() == "networking.istio.io" && meta.Kind == "ServiceEntry":
+		readServiceEntry(m, o, meta, namespace, *ref(), f)
+		return false
 	case meta.Group() == "maistra.io" && meta.Kind == "ServiceMeshControlPlane" && m.name != "":
 		// A peer's control plane is not this mesh's to patch, but it says
 		// where the peer's federation CRs count.
@@ -542,5 +545,66 @@ func registerFederation(m *mesh, f *diag.Findings) {
 		if m.name == "" {
 			m.federationObjects[c.kind+"/"+c.name] = c.obj
 		}
+	}
+}
+
+// ServiceEntryType marks an export candidate that is a ServiceEntry host,
+// not a Kubernetes Service.
+const ServiceEntryType = "ServiceEntry"
+
+// readServiceEntry adds a MESH_INTERNAL ServiceEntry's hosts to the export
+// candidates: OSSM 2's export server offered every service of istiod's
+// registries that is not mesh-external (maistra/istio maistra-2.5
+// pkg/servicemesh/federation/server/server.go:404-416, resync over
+// env.Services(), skipping svc.External(); common/exports.go:84 skips
+// MeshExternal), and a ServiceEntry becomes one service per host, named
+// after the host, in the ServiceEntry's namespace, with its labels and its
+// exportTo (pilot/pkg/serviceregistry/serviceentry/conversion.go:209-235,
+// buildServices). The location defaults to MESH_EXTERNAL (the API's enum 0).
+func readServiceEntry(m *mesh, o *kfn.KubeObject, meta krm.Meta, namespace string, ref diag.Ref, f *diag.Findings) {
+	var se struct {
+		Hosts    []string `json:"hosts"`
+		Location string   `json:"location"`
+		Ports    []struct {
+			Number     int32  `json:"number"`
+			Name       string `json:"name"`
+			Protocol   string `json:"protocol"`
+			TargetPort int32  `json:"targetPort"`
+		} `json:"ports"`
+		WorkloadSelector *struct {
+			Labels map[string]string `json:"labels"`
+		} `json:"workloadSelector"`
+		ExportTo []string `json:"exportTo"`
+	}
+	spec, found, err := o.NestedSubObject("spec")
+	if err != nil || !found || spec.As(&se) != nil || se.Location != "MESH_INTERNAL" {
+		return
+	}
+	var lbls inventory.Labels
+	for k, v := range meta.AllLabels() {
+		lbls = append(lbls, inventory.Label{Key: k, Value: v})
+	}
+	for _, h := range se.Hosts {
+		if strings.Contains(h, "*") {
+			continue // a wildcard host has no name to export under
+		}
+		svc := &inventory.Service{
+			ServiceName: federation.ServiceName{Name: h, Namespace: namespace},
+			Labels:      lbls,
+			ExportTo:    strings.Join(se.ExportTo, ","),
+			Type:        ServiceEntryType,
+			Ref:         ref,
+		}
+		if se.WorkloadSelector != nil {
+			svc.Selector = se.WorkloadSelector.Labels
+		}
+		for _, p := range se.Ports {
+			target := p.TargetPort
+			if target == 0 {
+				target = p.Number
+			}
+			svc.Ports = append(svc.Ports, inventory.Port{Name: p.Name, Number: p.Number, AppProtocol: p.Protocol, TargetNumber: target})
+		}
+		m.inv.AddService(svc) // a host listed twice is one service, as in istiod
 	}
 }
