@@ -158,6 +158,7 @@ FUZZTIME ?= 15s
 FUZZFLAGS = -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 50x
 fuzz:
 	$(GO) test ./functions/meshfed $(FUZZFLAGS) -fuzz '^FuzzRun$$'
+	$(GO) test ./functions/meshfed $(FUZZFLAGS) -fuzz '^FuzzOwnership$$'
 	$(GO) test ./fn $(FUZZFLAGS) -fuzz '^FuzzReadInput$$'
 	$(GO) test ./fn $(FUZZFLAGS) -fuzz '^FuzzWriteResourceList$$'
 	$(GO) test ./functions/meshfed/api/v1alpha1 $(FUZZFLAGS) -fuzz '^FuzzDecodeConfig$$'
