@@ -190,6 +190,71 @@ func TestExportingCluster(t *testing.T) {
 		}
 	})
 
+	// The exporter's ServiceEntries carry exportTo [".", <gateway namespace>] (DESIGN section 2 r2):
+	// they exist only for the east-west gateway. istiod must still give the gateway an SNI
+	// chain with endpoints for every host it lists, while a sidecar in another namespace of this
+	// cluster gets no cluster for an entry's host at all (so the entry never changes what this
+	// mesh's own clients resolve). Positive control: a sidecar in the entry's own namespace sees
+	// it. Negative control: the same entry without exportTo is visible to that other namespace,
+	// so the check can fail.
+	t.Run("exportTo: every SNI routed, host invisible to other namespaces", func(t *testing.T) {
+		chains, eds, _ := check(t, sc.config, briefLabels)
+		for _, h := range e.hosts {
+			c, ok := chains[sni(h)]
+			if !ok || c == "" {
+				t.Errorf("the gateway has no tcp_proxy chain for SNI %s (listed host %s)", sni(h), h)
+				continue
+			}
+			if len(eds[c]) == 0 {
+				t.Errorf("SNI %s -> cluster %s has no endpoints", sni(h), c)
+			}
+		}
+		entries := find(sc.config, "networking.istio.io", "ServiceEntry", generated)
+		if len(entries) == 0 {
+			t.Fatalf("%s: no generated ServiceEntry to check", sc.source)
+		}
+		// probe is a sidecar of a pod that no Service selects, in namespace ns.
+		probe := func(config []obj, ns string) map[string][]string {
+			kube, _ := withWorkloads(t, sc.kube, e.network, westIPs)
+			f := newFake(t, kube, config)
+			w := workload{owner: "probe", namespace: ns, name: "probe", ip: "10.10.2.1", labels: map[string]string{"app": "probe"}}
+			return endpointsByCluster(f, sidecarFor(f, w, e.network))
+		}
+		const otherNamespace = "client"
+		for _, se := range entries {
+			seNamespace := namespace(se)
+			if seNamespace == otherNamespace || seNamespace == e.gwNamespace {
+				t.Fatalf("%s: pick another namespace than %s for the probe", ref(se), otherNamespace)
+			}
+			want := []any{".", e.gwNamespace}
+			if seNamespace == e.gwNamespace {
+				want = []any{"."}
+			}
+			if got := list(nested(se, "spec", "exportTo")); !slices.Equal(got, want) {
+				t.Errorf("%s exportTo = %v, want %v", ref(se), got, want)
+			}
+			for _, h := range list(nested(se, "spec", "hosts")) {
+				cluster := fmt.Sprintf("outbound|%d||%s", port, h)
+				if _, seen := probe(sc.config, otherNamespace)[cluster]; seen {
+					t.Errorf("a sidecar in namespace %s has cluster %s: %s is visible outside %v", otherNamespace, cluster, ref(se), want)
+				}
+				if _, seen := probe(sc.config, seNamespace)[cluster]; !seen {
+					t.Errorf("positive control: a sidecar in %s's own namespace %s has no cluster %s", ref(se), seNamespace, cluster)
+				}
+				unrestricted := clone(sc.config)
+				for _, o := range find(unrestricted, "networking.istio.io", "ServiceEntry", generated) {
+					if ref(o) == ref(se) {
+						delete(nested(o, "spec").(map[string]any), "exportTo")
+					}
+				}
+				if _, seen := probe(unrestricted, otherNamespace)[cluster]; !seen {
+					t.Errorf("negative control: without exportTo a sidecar in %s still has no cluster %s, so the check proves nothing", otherNamespace, cluster)
+				}
+				t.Logf("%s (exportTo %v): visible in %s and to the gateway, not in %s", cluster, want, seNamespace, otherNamespace)
+			}
+		}
+	})
+
 	// Negative control 2: drop hostB from the Istio Gateway; its chain must disappear.
 	t.Run("negative control: host removed from the Istio Gateway", func(t *testing.T) {
 		config := clone(sc.config)
