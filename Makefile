@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 export PATH := $(CURDIR)/bin:$(PATH)
 
-.PHONY: build demo test lint test-istiod test-e2e bench image fuzz clean
+.PHONY: build demo test lint test-istiod test-e2e test-image test-argocd bench bench-kustomize image fuzz clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./functions/meshfed
@@ -124,7 +124,6 @@ image:
 # must give exec mode's output, and both Argo CD sidecars run their
 # plugin's generate command. Needs buildah, podman, runc, busybox-static,
 # kpt and kustomize; about 10 minutes cold.
-.PHONY: test-image
 test-image: bin/kustomize
 	$(GO) test -tags image -count=1 -timeout 45m -run '^TestImage' -v ./e2e/
 
@@ -133,7 +132,6 @@ test-image: bin/kustomize
 # start it on a unix socket with argocd/plugin.yaml and plugin-pipe.yaml
 # and call the repo server's GenerateManifests, so Argo CD's discovery, tar
 # streaming and YAML splitting run. About 5 minutes cold.
-.PHONY: test-argocd
 test-argocd: bin/kustomize
 	cd e2e/argocd-cmp && $(GO) test -count=1 -timeout 30m -v ./...
 
@@ -144,7 +142,6 @@ test-argocd: bin/kustomize
 # (minutes at 1,000 Services).
 KBENCH_SIZES ?= 250,500,1000
 KBENCH_RUNS  ?= 3
-.PHONY: bench-kustomize
 bench-kustomize: build bin/kustomize
 	$(GO) run ./bench/kustomize -sizes $(KBENCH_SIZES) -runs $(KBENCH_RUNS)
 
