@@ -35,9 +35,9 @@ type Meta struct {
 func MetaOf(o *kfn.KubeObject) Meta {
 	n := ItemNode(o)
 	m := Meta{APIVersion: scalarAt(n, "apiVersion"), Kind: scalarAt(n, "kind"), node: n}
-	if md := child(n, "metadata"); md != nil {
+	if md := Child(n, "metadata"); md != nil {
 		m.Name, m.Namespace = scalarAt(md, "name"), scalarAt(md, "namespace")
-		m.labels, m.annotations = child(md, "labels"), child(md, "annotations")
+		m.labels, m.annotations = Child(md, "labels"), Child(md, "annotations")
 	}
 	return m
 }
@@ -80,8 +80,9 @@ func (m Meta) NumLabels() int {
 	return len(m.labels.Content) / 2
 }
 
-// child returns the value of key in a mapping node, or nil.
-func child(n *yaml.Node, key string) *yaml.Node {
+// Child returns the value of key in a mapping node, nil when it is
+// absent or n is not a mapping.
+func Child(n *yaml.Node, key string) *yaml.Node {
 	if n == nil || n.Kind != yaml.MappingNode {
 		return nil
 	}
@@ -96,7 +97,7 @@ func child(n *yaml.Node, key string) *yaml.Node {
 // scalarAt returns the string value of key in a mapping node, "" when it
 // is absent or not a string scalar (as the SDK's accessors read it).
 func scalarAt(n *yaml.Node, key string) string {
-	v := child(n, key)
+	v := Child(n, key)
 	if v == nil || v.Kind != yaml.ScalarNode || (v.Tag != "" && v.Tag != yaml.NodeTagString) {
 		return ""
 	}

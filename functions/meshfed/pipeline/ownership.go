@@ -85,20 +85,20 @@ func checkCollisions(ids itemIDs, objs []fn.Generated, ownerOf map[fn.ObjectID]s
 // present, a non-empty string.
 func metadataProblems(meta krm.Meta) []krm.FieldError {
 	var errs []krm.FieldError
-	md := mappingChild(meta.Node(), "metadata")
+	md := krm.Child(meta.Node(), "metadata")
 	if md == nil {
 		return nil
 	}
 	for _, field := range []string{"annotations", "labels"} {
-		if v := mappingChild(md, field); v != nil && v.Kind != yaml.MappingNode && !isNull(v) {
+		if v := krm.Child(md, field); v != nil && v.Kind != yaml.MappingNode && !isNull(v) {
 			errs = append(errs, krm.FieldError{Path: "metadata." + field, Message: fmt.Sprintf("must be a map of strings (key: \"value\" lines), not %s", nodeKind(v))})
 		}
 	}
-	ann := mappingChild(md, "annotations")
+	ann := krm.Child(md, "annotations")
 	if ann == nil || ann.Kind != yaml.MappingNode {
 		return errs
 	}
-	if v := mappingChild(ann, PeerAnnotation); v != nil {
+	if v := krm.Child(ann, PeerAnnotation); v != nil {
 		switch {
 		case v.Kind != yaml.ScalarNode || (v.Tag != "" && v.Tag != yaml.NodeTagString):
 			errs = append(errs, krm.FieldError{Path: "metadata.annotations." + PeerAnnotation, Message: fmt.Sprintf("must be a string, not %s: write the peer's name in quotes, e.g. %s: \"east-mesh\"", nodeKind(v), PeerAnnotation)})
@@ -107,19 +107,6 @@ func metadataProblems(meta krm.Meta) []krm.FieldError {
 		}
 	}
 	return errs
-}
-
-// mappingChild is the value of key in a mapping node, nil when absent.
-func mappingChild(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
 }
 
 func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == yaml.NodeTagNull }
