@@ -179,22 +179,6 @@ func TestImportingCluster(t *testing.T) {
 		}
 	})
 
-	t.Run("importAsLocal aggregates with a local Service", func(t *testing.T) {
-		kube, wls := withWorkloads(t, append(clone(sc.kube), localHTTPBinB()...), eastNetwork, eastIPs)
-		local := workloadIn(t, wls, "Deployment b/httpbin")
-		f := newFake(t, kube, sc.config)
-		eds := endpointsByCluster(f, sidecarFor(f, clientWorkload(wls), eastNetwork))
-		want := sortedCopy(append([]string{local.ip + ":8080"}, gwEndpoints...))
-		got := eds[outbound(hostB)]
-		if !equalStrings(got, want) {
-			t.Errorf("%s: endpoints %v, want local pod and gateway %v", outbound(hostB), got, want)
-		}
-		t.Logf("%s with local pod %s/%s: %v", outbound(hostB), local.namespace, local.name, got)
-		if got := eds[outbound(hostA)]; !equalStrings(got, gwEndpoints) {
-			t.Errorf("%s: endpoints %v, want %v", outbound(hostA), got, gwEndpoints)
-		}
-	})
-
 	// Negative control: the same objects, but the WorkloadEntry of hostA moved out of its
 	// ServiceEntry's namespace. A ServiceEntry selects workloads in its own namespace only,
 	// so istiod must give no endpoints, proving the assertions above can fail.
@@ -224,4 +208,30 @@ func TestImportingCluster(t *testing.T) {
 			t.Errorf("%s (untouched): endpoints %v, want %v", outbound(hostB), got, gwEndpoints)
 		}
 	})
+}
+
+// TestImportAsLocalAggregates: where EAST's items show namespace b (the golden
+// scenario-import-placement has a Namespace b), meshfed places the importAsLocal
+// ServiceEntry and WorkloadEntry there, and a local Service b/httpbin with a pod then
+// aggregates with the peer's gateway: the client gets the local pod and the gateway.
+// (The guide's East has no namespace b, so there they go in istio-system, as the tested
+// migration places them.)
+func TestImportAsLocalAggregates(t *testing.T) {
+	sc := loadScenario(t, "scenario-import-placement")
+	if !sc.golden {
+		t.Fatal("scenario-import-placement has no fixture: it needs meshfed's golden output")
+	}
+	_, gwEndpoints := remoteGateway(t, sc)
+	se, _ := importPair(t, sc.config, hostB)
+	if namespace(se) != "b" {
+		t.Fatalf("%s: the importAsLocal ServiceEntry is in %q, want the alias namespace b the items show", hostB, namespace(se))
+	}
+	kube, wls := withWorkloads(t, append(clone(sc.kube), localHTTPBinB()...), eastNetwork, eastIPs)
+	local := workloadIn(t, wls, "Deployment b/httpbin")
+	f := newFake(t, kube, sc.config)
+	eds := endpointsByCluster(f, sidecarFor(f, clientWorkload(wls), eastNetwork))
+	want := sortedCopy(append([]string{local.ip + ":8080"}, gwEndpoints...))
+	if got := eds[outbound(hostB)]; !equalStrings(got, want) {
+		t.Errorf("%s: endpoints %v, want local pod and gateway %v", outbound(hostB), got, want)
+	}
 }
