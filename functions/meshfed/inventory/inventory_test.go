@@ -133,7 +133,7 @@ func TestParseWorkloadPorts(t *testing.T) {
 		{"a name twice: the last counts", "[{ports: [{name: http, containerPort: 1}]}, {ports: [{name: http, containerPort: 2}]}]", map[string]int32{"http": 2}, ""},
 		{"ports not a list", "[{name: app}, {ports: {http: 80}}]", nil, "spec.template.spec.containers[1].ports must be a list of objects"},
 		{"name not a string", "[{ports: [{name: [http], containerPort: 80}]}]", nil, "spec.template.spec.containers[0].ports[0].name must be a string"},
-		{"port not a number", "[{ports: [{name: x}, {name: http, containerPort: eighty}]}]", map[string]int32{"x": 0, "http": 0}, "spec.template.spec.containers[0].ports[1].containerPort must be an integer"},
+		{"port not a number", "[{ports: [{name: x}, {name: http, containerPort: eighty}]}]", map[string]int32{"x": 0, "http": 0}, "spec.template.spec.containers[0].ports[0].containerPort is missing or 0: give the port number, 1-65535; spec.template.spec.containers[0].ports[1].containerPort must be an integer"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

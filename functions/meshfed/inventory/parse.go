@@ -278,7 +278,7 @@ func ParseService(meta krm.Meta, name string) (*Service, []krm.FieldError) {
 		}
 		s.Ports = append(s.Ports, port)
 	}
-	return s, r.errs
+	return s, append(r.errs, s.validatePorts(r.errs)...)
 }
 
 // ParseWorkload reads the pod template of a workload, given its metadata
@@ -314,7 +314,9 @@ func ParseWorkload(meta krm.Meta) (*Workload, []krm.FieldError) {
 		for j, p := range r.objectsAt(c, cp, "ports") {
 			pp := func() string { return fmt.Sprintf("%s.ports[%d]", cp(), j) }
 			if name := r.strAt(p, pp, "name"); name != "" {
-				w.ContainerPorts = append(w.ContainerPorts, ContainerPort{name, r.intAt(p, pp, "containerPort")})
+				cp := ContainerPort{name, r.intAt(p, pp, "containerPort")}
+				r.errs = append(r.errs, validateContainerPort(pp(), cp, r.errs)...)
+				w.ContainerPorts = append(w.ContainerPorts, cp)
 			}
 		}
 	}
