@@ -213,5 +213,3 @@ func digPath(o any, path string) any {
 	}
 	return o
 }
-
-
