@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 export PATH := $(CURDIR)/bin:$(PATH)
 
-.PHONY: build demo test lint test-istiod test-e2e test-image test-argocd bench bench-kustomize image fuzz clean
+.PHONY: build demo test lint test-istiod test-e2e test-image test-argocd test-cluster bench bench-kustomize image fuzz clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./functions/meshfed
@@ -66,6 +66,16 @@ bench: build
 # minutes, so it is not part of `make test`).
 test-istiod:
 	cd e2e/istiod && $(GO) test -count=1 ./...
+
+# Every generated output on a real kube-apiserver with etcd (loopback only),
+# and Helm 3 and Helm 4 with meshfed as post-renderer, installing on it
+# (e2e/cluster: a separate module). install-tools.sh first builds what is
+# missing into .cache/tools, one after another: kube-apiserver (about 7
+# minutes cold), Helm 3 and Helm 4 (about 6 minutes each), and installs
+# Debian's etcd-server with apt-get. Not part of `make test`.
+test-cluster: bin/kustomize
+	e2e/cluster/install-tools.sh
+	cd e2e/cluster && $(GO) test -count=1 -timeout 40m ./...
 
 clean:
 	rm -rf bin .cache
