@@ -91,8 +91,23 @@ func annotation(o object, key string) string {
 	return s
 }
 
+// generatedGroups are the API groups of the kinds meshfed generates.
+var generatedGroups = []string{"networking.istio.io/", "security.istio.io/", "gateway.networking.k8s.io/"}
+
+// isGenerated reports whether meshfed generated an object: labelled
+// managed-by: meshfed and of a kind meshfed generates (a user's own
+// object may carry the label, as in the bad-copied-generated-by golden).
 func isGenerated(o object) bool {
-	return stringMap(o, "labels")[managedByLabel] == "meshfed"
+	if stringMap(o, "labels")[managedByLabel] != "meshfed" {
+		return false
+	}
+	api, _ := o["apiVersion"].(string)
+	for _, g := range generatedGroups {
+		if strings.HasPrefix(api, g) {
+			return true
+		}
+	}
+	return false
 }
 
 // forCluster returns the objects a user's tool sends to the cluster: kpt
@@ -106,6 +121,9 @@ func forCluster(items []object) []object {
 			continue
 		}
 		c := deepCopy(it)
+		if !isGenerated(c) {
+			stripLiveFields(c)
+		}
 		if ann := stringMap(c, "annotations"); ann != nil {
 			for _, k := range orchestratorAnnotations {
 				delete(ann, k)
@@ -122,6 +140,27 @@ func forCluster(items []object) []object {
 		out = append(out, c)
 	}
 	return out
+}
+
+// stripLiveFields removes from one of the mesh's own items (and from the
+// items of a v1 List) the fields a cluster owns: its items may be live
+// objects saved from a cluster (meshfed compares their status), and what a
+// user applies of them is their desired state (an apply carrying another
+// cluster's uid is refused). Generated objects are not stripped: they must
+// carry none of these.
+func stripLiveFields(o object) {
+	delete(o, "status")
+	for _, k := range serverOwnedMetadata {
+		delete(metadata(o), k)
+	}
+	if o["kind"] == "List" {
+		list, _ := o["items"].([]any)
+		for _, it := range list {
+			if m, ok := it.(object); ok {
+				stripLiveFields(m)
+			}
+		}
+	}
 }
 
 // clusterNamespaces returns the namespaces the scenario's cluster has,
