@@ -58,6 +58,9 @@ func readInput(b []byte) (*input, error) {
 	}
 	in := &input{rw: &kio.ByteReadWriter{OmitReaderAnnotations: true, KeepReaderAnnotations: true}, anchored: map[*yaml.RNode]bool{}}
 	if len(docs) == 1 && isWrapper(docs[0]) {
+		if err := itemsIsList(docs[0]); err != nil {
+			return nil, err
+		}
 		in.unwrap(docs[0])
 	} else {
 		in.items = docs
@@ -92,6 +95,17 @@ func isWrapper(n *yaml.RNode) bool {
 	}
 	return (meta.Kind == kio.ResourceListKind || meta.Kind == "List") &&
 		(n.Field("items") != nil || n.Field("functionConfig") != nil)
+}
+
+// itemsIsList refuses a ResourceList whose `items` is neither a list nor
+// empty: kyaml's reader would take a mapping's keys and values as items,
+// so what it means depends on the reader. Found by FuzzRun.
+func itemsIsList(list *yaml.RNode) error {
+	items := list.Field("items")
+	if items == nil || items.Value.YNode().Kind == yaml.SequenceNode || yaml.IsYNodeEmptyMap(items.Value.YNode()) || items.Value.YNode().Tag == yaml.NodeTagNull {
+		return nil
+	}
+	return fmt.Errorf("the ResourceList's `items` (line %d) is not a list: write each object as a list entry (`items:` then `- apiVersion: ...`)", items.Key.YNode().Line)
 }
 
 // unwrap takes the items, functionConfig and results out of a ResourceList.

@@ -203,3 +203,31 @@ func hasDuplicateKey(b []byte) bool {
 		}
 	}
 }
+
+// TestReadInputItemsMustBeAList: `items` that is a mapping or a scalar is
+// refused (kyaml would read a mapping's keys and values as items, meshfed's
+// unwrapping would have read none); an empty `items` is no items. Found by
+// FuzzRun (a comment line turned the first item's `- ` into a mapping).
+func TestReadInputItemsMustBeAList(t *testing.T) {
+	for name, tc := range map[string]struct {
+		items   string
+		refused bool
+	}{
+		"mapping":    {"items:\n  kind: MeshImport\n  metadata: {name: east}\n", true},
+		"scalar":     {"items: east\n", true},
+		"list":       {"items:\n- {apiVersion: v1, kind: A, metadata: {name: a}}\n", false},
+		"empty list": {"items: []\n", false},
+		"null":       {"items:\nfunctionConfig: {kind: A}\n", false},
+		"empty map":  {"items: {}\n", false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := readInput([]byte(rlHead + tc.items))
+			if tc.refused != (err != nil) {
+				t.Fatalf("refused = %v (%v), want %v", err != nil, err, tc.refused)
+			}
+			if err != nil && !strings.Contains(err.Error(), "`items` (line 3) is not a list") {
+				t.Errorf("message %q does not say where and what", err)
+			}
+		})
+	}
+}
