@@ -168,6 +168,11 @@ func (in *input) duplicateKeys(n *yaml.Node, path, where string, obj *yaml.RNode
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
+			if k.Tag == yaml.MergeTag {
+				// A merge key (its value an alias or, found by
+				// FuzzReadInput, a mapping written in place).
+				in.anchored[obj] = true
+			}
 			var prev *yaml.Node
 			if seen != nil {
 				prev = seen[k.Value]

@@ -139,6 +139,9 @@ func FuzzReadInput(f *testing.F) {
 		rlHead + "functionConfig: {kind: C, spec: {<<: {a: 1}, b: 2}}\nitems: []\n",
 		"apiVersion: v1\nkind: A\n---\napiVersion: v1\nkind: B\nx: &q [1]\ny: *q\n",
 		"apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: A}\n",
+		// A merge key whose value is a mapping written in place, not an
+		// alias, in an item: kyaml expands it too (found by FuzzReadInput).
+		"n: \nd: \ng: {d: {<<: {a: 1}, b: 2}}\nitems:",
 	} {
 		f.Add([]byte(s))
 	}
