@@ -75,8 +75,11 @@ func readInput(b []byte) (*input, error) {
 		if !in.anchored[n] {
 			continue
 		}
+		// Named before DeAnchor, which can leave a node it fails on
+		// empty (a merge key without a value, found by FuzzReadInput).
+		name := describe(n)
 		if err := n.DeAnchor(); err != nil {
-			return nil, fmt.Errorf("%s: %v", describe(n), err)
+			return nil, fmt.Errorf("%s: %v", name, err)
 		}
 	}
 	if fc := in.rw.FunctionConfig; fc != nil && in.anchored[fc] {
@@ -168,9 +171,10 @@ func (in *input) duplicateKeys(n *yaml.Node, path, where string, obj *yaml.RNode
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
-			if k.Tag == yaml.MergeTag {
-				// A merge key (its value an alias or, found by
-				// FuzzReadInput, a mapping written in place).
+			if k.Tag == yaml.MergeTag || k.Anchor != "" || k.Kind == yaml.AliasNode {
+				// Keys count too: a merge key whose value is a mapping
+				// written in place, an anchor or alias on a key (both
+				// found by FuzzReadInput).
 				in.anchored[obj] = true
 			}
 			var prev *yaml.Node

@@ -142,6 +142,10 @@ func FuzzReadInput(f *testing.F) {
 		// A merge key whose value is a mapping written in place, not an
 		// alias, in an item: kyaml expands it too (found by FuzzReadInput).
 		"n: \nd: \ng: {d: {<<: {a: 1}, b: 2}}\nitems:",
+		// An anchor on a key (found by FuzzReadInput).
+		"&a: 1}",
+		// A merge key without a value: kyaml refuses it (found by FuzzReadInput).
+		"{<<}",
 	} {
 		f.Add([]byte(s))
 	}
