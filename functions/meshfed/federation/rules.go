@@ -53,6 +53,15 @@ func (m NameMapping) matches(s ServiceName) bool {
 
 // rename applies the alias: each alias field that is empty or "*" keeps the
 // original value.
+// Names returns the one Service the mapping matches, when it names both
+// namespace and name without wildcards.
+func (m NameMapping) Names() (ServiceName, bool) {
+	if wildcard(m.Namespace) || wildcard(m.Name) {
+		return ServiceName{}, false
+	}
+	return ServiceName{Namespace: m.Namespace, Name: m.Name}, true
+}
+
 func (m NameMapping) rename(s ServiceName) ServiceName {
 	if m.Alias == nil {
 		return s

@@ -52,6 +52,16 @@ func exportedSet(m *mesh, ess item[federation.ExportedServiceSet], f *diag.Findi
 		}
 		out = append(out, exportedService{svc: svc, exported: exported})
 	}
+	for i, r := range ess.val.Spec.ExportRules {
+		if r.Type != federation.NameSelectorType || r.NameSelector == nil {
+			continue
+		}
+		if name, one := r.NameSelector.Names(); one {
+			if _, ok := m.inv.Service(name); !ok {
+				f.Warnf(&ess.ref, fmt.Sprintf("spec.exportRules[%d]", i), "this rule names Service %s, which is not among %s, so nothing is exported through it; add the Service (and its workloads) to the items, or fix the rule's namespace/name", name, m.describe())
+			}
+		}
+	}
 	return out
 }
 
@@ -62,12 +72,14 @@ func importedSet(exported []exportedService, iss item[federation.ImportedService
 		f.Warnf(&iss.ref, fmt.Sprintf("spec.importRules[%d]", s.Index), "rule skipped: %s; OSSM 2 skipped it silently, so nothing was imported through it; fix or remove the rule", s.Reason)
 	}
 	out := make([]importedService, 0, len(exported))
+	used := make(map[int]bool, len(iss.val.Spec.ImportRules))
 	for _, e := range exported {
 		imp, ok := im.Import(e.exported)
 		if !ok {
 			f.Infof(&iss.ref, "spec.importRules", "exported service %s (from %s) matches no import rule: not imported, as in OSSM 2", e.exported, e.svc.ServiceName)
 			continue
 		}
+		used[imp.Rule] = true
 		// An alias or domainSuffix can spell a host no API server accepts
 		// (`HttpBin_V2`); say which rule does it instead of failing later
 		// with a "meshfed bug" validation error. Found by the bad-input corpus.
@@ -77,7 +89,36 @@ func importedSet(exported []exportedService, iss item[federation.ImportedService
 		}
 		out = append(out, importedService{exportedService: e, imported: imp})
 	}
+	skippedRule := make(map[int]bool, len(skipped))
+	for _, s := range skipped {
+		skippedRule[s.Index] = true
+	}
+	for i := range iss.val.Spec.ImportRules {
+		if !used[i] && !skippedRule[i] {
+			f.Warnf(&iss.ref, fmt.Sprintf("spec.importRules[%d]", i), "this rule imports nothing: none of the %d exported services it is matched against (%s) matches it before an earlier rule does; fix its namespace/name to an exported (post-alias) name, or remove it", len(exported), exportedNames(exported))
+		}
+	}
 	return out
+}
+
+// exportedNames lists the first few exported names for a message.
+func exportedNames(exported []exportedService) string {
+	const most = 5
+	var b strings.Builder
+	for i, e := range exported {
+		if i == most {
+			fmt.Fprintf(&b, ", and %d more", len(exported)-most)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(e.exported.String())
+	}
+	if b.Len() == 0 {
+		return "none"
+	}
+	return b.String()
 }
 
 // onlySet returns the single object of a kind in a mesh, for defaulting a

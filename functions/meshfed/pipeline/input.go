@@ -25,11 +25,16 @@ const (
 	// namespace change, comma-separated, oldest first.
 	previousNamesAnnotation      = "internal.config.kubernetes.io/previousNames"
 	previousNamespacesAnnotation = "internal.config.kubernetes.io/previousNamespaces"
+	prefixesAnnotation           = "internal.config.kubernetes.io/prefixes"
+	suffixesAnnotation           = "internal.config.kubernetes.io/suffixes"
 )
 
 // mesh is what the items say about one mesh: this one, or a peer.
 type mesh struct {
-	name       string // "" for this mesh, else the peer annotation value
+	name string // "" for this mesh, else the peer annotation value
+	// first is a peer mesh's first item, to point at when no config names
+	// the peer.
+	first      diag.Ref
 	inv        *inventory.Inventory
 	peers      map[string]item[federation.ServiceMeshPeer]
 	exportSets map[string]item[federation.ExportedServiceSet]
@@ -185,9 +190,15 @@ func (r *inputReader) item(o *kfn.KubeObject) {
 			// Sized for the items still to come: peer items usually come
 			// together.
 			in.peers[p] = newMesh(p, r.total-i)
+			in.peers[p].first = diag.RefOfMeta(meta)
 		}
 		m = in.peers[p]
-		name, namespace = originalName(meta)
+		var err error
+		if name, namespace, err = originalName(meta); err != nil {
+			ref := diag.RefOfMeta(meta)
+			f.Errorf(&ref, "metadata.annotations."+previousNamesAnnotation, "%v", err)
+			return
+		}
 	}
 	if m == in.local && meta.Annotation(fn.LocalConfigAnnotation) != "true" {
 		// What this cluster has: the namespaces of the items applied to it.
@@ -291,15 +302,44 @@ func isEmptyConfigMap(o *kfn.KubeObject) bool {
 
 // originalName is a peer item's name and namespace in the peer mesh: the
 // first recorded ones when kustomize renamed it to avoid an ID collision.
-func originalName(meta krm.Meta) (name, namespace string) {
+//
+// The recorded first name must be what kustomize's recorded prefixes and
+// suffixes turn into the item's name: each namePrefix is put before the
+// name and appended to the prefixes annotation, each nameSuffix after it
+// and to the suffixes annotation (verified with kustomize v5.8.2: orig with
+// p1-/-s1 then p2-/-s2 becomes p2-p1-orig-s1-s2, prefixes "p1-,p2-",
+// suffixes "-s1,-s2"; a namespace change alone records the name unchanged).
+// Anything else was not written by kustomize, and would let an item
+// choose which peer object it stands for.
+func originalName(meta krm.Meta) (name, namespace string, err error) {
 	name, namespace = meta.Name, meta.Namespace
 	if prev := meta.Annotation(previousNamesAnnotation); prev != "" {
 		name, _, _ = strings.Cut(prev, ",")
+		prefixes, suffixes := meta.Annotation(prefixesAnnotation), meta.Annotation(suffixesAnnotation)
+		if want := renamed(name, prefixes, suffixes); want != meta.Name {
+			return "", "", fmt.Errorf("%s %q records the first name %q, but kustomize's recorded prefixes %q and suffixes %q turn that into %q, not this item's name %q: the annotation was not written by kustomize's namePrefix/nameSuffix; remove it (or the edit that renamed the item)", previousNamesAnnotation, prev, name, prefixes, suffixes, want, meta.Name)
+		}
 	}
 	if prev := meta.Annotation(previousNamespacesAnnotation); prev != "" {
 		namespace, _, _ = strings.Cut(prev, ",")
 	}
-	return name, namespace
+	return name, namespace, nil
+}
+
+// renamed is name after kustomize's recorded prefixes and suffixes (comma
+// lists, first applied first).
+func renamed(name, prefixes, suffixes string) string {
+	if prefixes != "" {
+		for _, p := range strings.Split(prefixes, ",") {
+			name = p + name
+		}
+	}
+	if suffixes != "" {
+		for _, s := range strings.Split(suffixes, ",") {
+			name += s
+		}
+	}
+	return name
 }
 
 func decodeConfig(o *kfn.KubeObject, f *diag.Findings) (config, bool) {

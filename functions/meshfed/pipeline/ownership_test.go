@@ -40,3 +40,45 @@ func TestMetadataProblems(t *testing.T) {
 		}
 	}
 }
+
+// A peer item's original name is read from kustomize's previousNames only
+// where kustomize's recorded prefixes and suffixes explain its name
+// (issue 13 item 4); the annotations are what kustomize v5.8.2 writes for
+// namePrefix p1-/nameSuffix -s1 under p2-/-s2 with a namespace change.
+func TestOriginalName(t *testing.T) {
+	const (
+		prev = "internal.config.kubernetes.io/previousNames"
+		pre  = "internal.config.kubernetes.io/prefixes"
+		suf  = "internal.config.kubernetes.io/suffixes"
+		ns   = "internal.config.kubernetes.io/previousNamespaces"
+	)
+	for _, c := range []struct {
+		name         string
+		annotations  map[string]string
+		want, wantNS string // want "" when refused
+	}{
+		{"httpbin", nil, "httpbin", "a"},
+		{"peer-west-mesh-httpbin", map[string]string{prev: "httpbin", pre: "peer-west-mesh-", ns: "a"}, "httpbin", "a"},
+		{"p2-p1-orig-s1-s2", map[string]string{prev: "orig,p1-orig,p1-orig-s1,p1-orig-s1,p2-p1-orig-s1", pre: "p1-,p2-", suf: "-s1,-s2", ns: "default,default,default,x,x"}, "orig", "default"},
+		{"httpbin", map[string]string{prev: "httpbin,httpbin", ns: "b,a"}, "httpbin", "b"}, // a namespace change alone
+		{"httpbin", map[string]string{prev: "kubernetes"}, "", ""},                         // no prefix explains the rename
+		{"peer-httpbin", map[string]string{prev: "other", pre: "peer-"}, "", ""},
+		{"peer-httpbin", map[string]string{prev: "httpbin", suf: "peer-"}, "", ""},
+	} {
+		o := kfn.NewEmptyKubeObject()
+		_ = o.SetAPIVersion("v1")
+		_ = o.SetKind("Service")
+		_ = o.SetName(c.name)
+		_ = o.SetNamespace("a")
+		for k, v := range c.annotations {
+			_ = o.SetAnnotation(k, v)
+		}
+		name, namespace, err := originalName(krm.MetaOf(o))
+		switch {
+		case c.want == "" && (err == nil || !strings.Contains(err.Error(), "not written by kustomize")):
+			t.Errorf("%s %v: want refused, got %q, %v", c.name, c.annotations, name, err)
+		case c.want != "" && (err != nil || name != c.want || namespace != c.wantNS):
+			t.Errorf("%s %v: got %s/%s, %v; want %s/%s", c.name, c.annotations, namespace, name, err, c.wantNS, c.want)
+		}
+	}
+}

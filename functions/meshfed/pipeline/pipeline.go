@@ -64,6 +64,7 @@ func run(in *input, items kfn.KubeObjects, f *diag.Findings) (kfn.KubeObjects, b
 		}
 		outs = append(outs, generated{cfg: c, objs: objs})
 	}
+	warnUnnamedPeers(in, exports, imports, f)
 	lc := planLifecycle(in, exports, imports, f)
 	if f.HasErrors() {
 		return nil, false
@@ -95,6 +96,33 @@ func run(in *input, items kfn.KubeObjects, f *diag.Findings) (kfn.KubeObjects, b
 	// Items are patched in place only now that nothing can fail.
 	applyLifecycle(in, lc, f)
 	return out, true
+}
+
+// warnUnnamedPeers says which peers' items no config reads: a peer
+// annotation spelled differently from the config's peer name would
+// otherwise leave that peer's exports or imports out without a word.
+func warnUnnamedPeers(in *input, exports []*exportPlan, imports []*importPlan, f *diag.Findings) {
+	named := map[string]bool{}
+	for _, plan := range exports {
+		for _, p := range plan.peers {
+			named[p] = true
+		}
+	}
+	for _, plan := range imports {
+		for _, pp := range plan.peers {
+			named[pp.peer.Name] = true
+		}
+	}
+	var names []string
+	for n := range named {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, p := range sortedKeys(in.peers) {
+		if !named[p] {
+			f.Warnf(&in.peers[p].first, "metadata.annotations."+PeerAnnotation, "%s are not read: no MeshExport or MeshImport here has a peer named %q (peers named: %s), so they decide nothing; fix the annotation to the name of this mesh's ServiceMeshPeer for that mesh, add the peer to a config's spec.peers, or remove the items", in.peers[p].describe(), p, orNone(names))
+		}
+	}
 }
 
 // checkImportHosts rejects a hostname imported twice: one ServiceEntry
