@@ -13,6 +13,7 @@ import (
 	"github.com/meshfed/meshfed/functions/meshfed/diag"
 	"github.com/meshfed/meshfed/functions/meshfed/federation"
 	"github.com/meshfed/meshfed/functions/meshfed/protocol"
+	networking "istio.io/api/networking/v1alpha3"
 )
 
 // ExportToAnnotation is Istio's per-Service visibility annotation, which
@@ -76,6 +77,10 @@ type Service struct {
 	Ports    []Port
 	Selector map[string]string
 	Ref      diag.Ref
+	// Entry is set when this is a ServiceEntry host rather than a
+	// Kubernetes Service: its own name is the host, and without a selector
+	// its backends are the ServiceEntry's endpoints.
+	Entry *ServiceEntryRoute
 
 	// backends caches Backends; backendsAt is one more than the number of
 	// workloads the inventory had when it was computed (0: never; a
@@ -83,6 +88,25 @@ type Service struct {
 	// exported Service and each import asks for them.
 	backends   []*Workload
 	backendsAt int
+}
+
+// ServiceEntryRoute is what a ServiceEntry host routes to besides the
+// workloads its workloadSelector picks.
+type ServiceEntryRoute struct {
+	Resolution networking.ServiceEntry_Resolution
+	Endpoints  []*networking.WorkloadEntry
+	// Wildcard is set for a host such as *.example.com, which names no
+	// single service.
+	Wildcard bool
+}
+
+// IsOwnHost reports whether host is the service's own name: a Service's
+// <name>.<namespace>.svc.<clusterDomain>, a ServiceEntry's host.
+func (s *Service) IsOwnHost(host, clusterDomain string) bool {
+	if s.Entry != nil {
+		return host == s.Name
+	}
+	return s.IsHost(host, clusterDomain)
 }
 
 // Workload is anything that runs pods: a Pod, or a controller's pod template.
@@ -279,14 +303,29 @@ func matches(selector map[string]string, labels Labels) bool {
 }
 
 // ServiceAccounts returns the sorted, distinct service accounts of the
-// Service's backends; nil when no workload in the inventory backs it.
+// Service's backends (workloads, or a ServiceEntry's endpoints); nil when
+// none in the inventory says.
 func (inv *Inventory) ServiceAccounts(s *Service) []string {
 	seen := map[string]bool{}
 	var out []string
+	add := func(sa string) {
+		if !seen[sa] {
+			seen[sa] = true
+			out = append(out, sa)
+		}
+	}
 	for _, w := range inv.Backends(s) {
-		if !seen[w.ServiceAccount] {
-			seen[w.ServiceAccount] = true
-			out = append(out, w.ServiceAccount)
+		add(w.ServiceAccount)
+	}
+	if s.Entry != nil && len(s.Selector) == 0 {
+		// A ServiceEntry endpoint's identity is its serviceAccount in the
+		// ServiceEntry's namespace; without one it has none (istio/istio
+		// pilot/pkg/serviceregistry/serviceentry/conversion.go,
+		// convertWorkloadEntryToWorkloadInstance).
+		for _, ep := range s.Entry.Endpoints {
+			if ep.ServiceAccount != "" {
+				add(ep.ServiceAccount)
+			}
 		}
 	}
 	sort.Strings(out)

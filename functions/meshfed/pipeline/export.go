@@ -21,9 +21,13 @@ const localClusterDomain = "cluster.local"
 type exposure struct {
 	host     string
 	service  federation.ServiceName // the real, local Service
+	own      bool                   // host is the service's own name: no ServiceEntry
 	via      string                 // what made meshfed expose it, for messages
 	ports    []v1alpha1.Port
 	selector map[string]string
+	// entry, instead of a selector, for a ServiceEntry host without one:
+	// the ServiceEntry's own endpoints and resolution.
+	entry *inventory.ServiceEntryRoute
 }
 
 // exportPlan is what one MeshExport resolves to.
@@ -103,7 +107,7 @@ func resolveExportPeer(in *input, c config, i int, p v1alpha1.ExportPeer, plan *
 	exported := exportedSet(in.local, ess, f)
 	checkExportStatus(in.local, ess, exported, f)
 	for _, e := range exported {
-		if plan.exportedTo != nil { // nil with one peer: nothing to compare
+		if plan.exportedTo != nil && !e.withheld { // nil with one peer: nothing to compare
 			if plan.exportedTo[e.svc.ServiceName] == nil {
 				plan.exportedTo[e.svc.ServiceName] = map[string]bool{}
 			}
@@ -111,6 +115,9 @@ func resolveExportPeer(in *input, c config, i int, p v1alpha1.ExportPeer, plan *
 		}
 	}
 	for _, is := range importedSet(exported, iss, p.ClusterDomain, f) {
+		if is.withheld {
+			continue // said in exportedSet
+		}
 		plan.expose(in.local, is.imported.Host, is.svc, via, nil, nil, c, f)
 	}
 }
@@ -160,17 +167,25 @@ func (plan *exportPlan) expose(m *mesh, host string, svc *inventory.Service, via
 		f.Errorf(&c.ref, "spec", "the peer dials %q for Service %s (via %s), but that is the name of a different Service, %s, in this mesh: SNI routing at the east-west gateway would reach %s instead; change the import alias so the hostname differs", host, svc.ServiceName, via, other, other)
 		return
 	}
-	if why := takeover(host, localClusterDomain, plan.platform, svc.IsHost(host, localClusterDomain), exportFree, m.hasService); why != "" {
+	own := svc.IsOwnHost(host, localClusterDomain)
+	if why := takeover(host, localClusterDomain, plan.platform, own, exportFree, m.hasService); why != "" {
 		f.Errorf(&c.ref, "spec", "the peer dials %q for Service %s (via %s), but %s (for the peer's rules: the ImportedServiceSet's default <name>-imports.local, or a domainSuffix)", host, svc.ServiceName, via, why)
 		return
 	}
-	e := &exposure{host: host, service: svc.ServiceName, via: via, ports: ports, selector: selector}
-	if !svc.IsHost(host, localClusterDomain) {
+	e := &exposure{host: host, service: svc.ServiceName, own: own, via: via, ports: ports, selector: selector}
+	if !own {
 		e.ports, e.selector = exportPorts(m, svc, c, ports, f), selector
 		if e.selector == nil {
 			e.selector = svc.Selector
 		}
-		if len(e.selector) == 0 {
+		switch {
+		case len(e.selector) > 0:
+		case svc.Entry != nil:
+			// Only rules export a ServiceEntry host (spec.services names
+			// Services), and exportedSet withholds what the gateway
+			// cannot reach.
+			e.entry = svc.Entry
+		default:
 			f.Errorf(&svc.Ref, "spec.selector", "Service %s is exported as %q but has no pod selector, so a ServiceEntry for that name would select no pods; add the Service to MeshExport %s spec.services with a workloadSelector", svc.ServiceName, host, c.name)
 		}
 	}
@@ -280,11 +295,16 @@ func renderExport(plan *exportPlan) []render.Object {
 	}
 	names := make(uniqueNames, len(exposed))
 	for _, e := range exposed {
-		if e.service.IsHost(e.host, localClusterDomain) {
+		if e.own {
 			continue
 		}
 		name := names.get(e.service.Namespace, e.host)
-		objs = append(objs, render.ExportServiceEntry(meta(e.service.Namespace, name), e.host, e.ports, e.selector, exportEntryVisibility(e.service.Namespace, gw.Namespace)))
+		visibility := exportEntryVisibility(e.service.Namespace, gw.Namespace)
+		if e.entry != nil {
+			objs = append(objs, render.ExportEndpointsEntry(meta(e.service.Namespace, name), e.host, e.ports, e.entry.Resolution, e.entry.Endpoints, visibility))
+			continue
+		}
+		objs = append(objs, render.ExportServiceEntry(meta(e.service.Namespace, name), e.host, e.ports, e.selector, visibility))
 	}
 	return objs
 }

@@ -15,6 +15,9 @@ import (
 type exportedService struct {
 	svc      *inventory.Service
 	exported federation.ServiceName
+	// withheld: OSSM 2 exported it, but the east-west gateway cannot reach
+	// it (unreachableEntry), so nothing is generated for it on either side.
+	withheld bool
 }
 
 // importedService is an exported service that an ImportedServiceSet rule
@@ -43,14 +46,22 @@ func exportedSet(m *mesh, ess item[federation.ExportedServiceSet], f *diag.Findi
 		case svc.Type == "ExternalName":
 			f.Infof(&ess.ref, fmt.Sprintf("spec.exportRules[%d]", rule), "Service %s matches this rule but is of type ExternalName, which federation never exports; not exported", svc.ServiceName)
 			continue
-		case svc.Type == ServiceEntryType && len(svc.Selector) == 0:
-			f.Warnf(&svc.Ref, "spec.workloadSelector", "ServiceEntry host %s/%s matches rule %d of ExportedServiceSet %s, and OSSM 2 exported it, but it has no workloadSelector, so meshfed cannot route the east-west gateway to its backends and does not export it: give the ServiceEntry a workloadSelector, or export it with MeshExport spec.services (ports and workloadSelector)", svc.Namespace, svc.Name, rule, ess.val.Name)
-			continue
 		case !federation.Exportable(svc.ExportTo, svc.Namespace, ess.val.Namespace):
+			if svc.Entry != nil {
+				f.Warnf(&svc.Ref, "spec.exportTo", "ServiceEntry host %s/%s matches rule %d of ExportedServiceSet %s, but its exportTo %q hides it from the control-plane namespace %q, so OSSM 2 did not export it and neither does meshfed; add %q to spec.exportTo to export it", svc.Namespace, svc.Name, rule, ess.val.Name, svc.ExportTo, ess.val.Namespace, ess.val.Namespace)
+				continue
+			}
 			f.Warnf(&svc.Ref, "metadata.annotations", "Service %s matches rule %d of ExportedServiceSet %s, but its %s annotation %q hides it from the control-plane namespace %q, so OSSM 2 did not export it and neither does meshfed; add %q to the annotation to export it", svc.ServiceName, rule, ess.val.Name, inventory.ExportToAnnotation, svc.ExportTo, ess.val.Namespace, ess.val.Namespace)
 			continue
 		}
-		out = append(out, exportedService{svc: svc, exported: exported})
+		e := exportedService{svc: svc, exported: exported}
+		if why, field := unreachableEntry(svc); why != "" {
+			// OSSM 2 exported it: it stays in the set (status and import
+			// rules see it as OSSM 2 did), but nothing is generated for it.
+			f.Warnf(&svc.Ref, field, "ServiceEntry host %s/%s matches rule %d of ExportedServiceSet %s, and OSSM 2 exported it (its federation gateway relayed to it), but %s; the east-west gateway, which passes the peer's mTLS through, cannot reach it, so meshfed does not expose it and peers importing it get nothing for it; give the ServiceEntry a workloadSelector, or endpoints that are sidecars with their serviceAccount", svc.Namespace, svc.Name, rule, ess.val.Name, why)
+			e.withheld = true
+		}
+		out = append(out, e)
 	}
 	for i, r := range ess.val.Spec.ExportRules {
 		if r.Type != federation.NameSelectorType || r.NameSelector == nil {

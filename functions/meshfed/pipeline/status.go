@@ -23,8 +23,19 @@ func checkExportStatus(m *mesh, ess item[federation.ExportedServiceSet], exporte
 		return
 	}
 	mine := make(map[string]federation.ServiceKey, len(exported))
+	entryHost := map[string]bool{}
 	for _, e := range exported {
-		mine[federation.ExportedHost(e.exported, ess.val.Name)] = federation.ServiceKey{Name: e.svc.Name, Namespace: e.svc.Namespace}
+		name := federation.ExportedHost(e.exported, ess.val.Name)
+		mine[name] = federation.ServiceKey{Name: e.svc.Name, Namespace: e.svc.Namespace}
+		entryHost[name] = e.svc.Entry != nil
+	}
+	// OSSM 2 wrote the local service's hostname: a Service's cluster-domain
+	// name, a ServiceEntry's host itself (its name is the host).
+	sameHost := func(exportedName, hostname string, got federation.ServiceKey) bool {
+		if entryHost[exportedName] {
+			return hostname == got.Name
+		}
+		return strings.HasPrefix(hostname, got.Name+"."+got.Namespace+".svc.")
 	}
 	theirs := make(map[string]federation.ServiceKey, len(ess.val.Status))
 	for i, st := range ess.val.Status {
@@ -34,7 +45,7 @@ func checkExportStatus(m *mesh, ess item[federation.ExportedServiceSet], exporte
 		switch {
 		case !ok:
 			f.Errorf(&ess.ref, field, "OSSM 2 exports %s (local service %s/%s), but meshfed's resolution of these rules over %s does not export it: the items differ from the cluster (is the Service missing, or its labels or %s annotation different?); make the items match the cluster, or remove the status if it is out of date", st.ExportedName, st.LocalService.Namespace, st.LocalService.Name, m.describe(), "networking.istio.io/exportTo")
-		case got.Name != st.LocalService.Name || got.Namespace != st.LocalService.Namespace || !strings.HasPrefix(st.LocalService.Hostname, got.Name+"."+got.Namespace+".svc."):
+		case got.Name != st.LocalService.Name || got.Namespace != st.LocalService.Namespace || !sameHost(st.ExportedName, st.LocalService.Hostname, got):
 			f.Errorf(&ess.ref, field, "OSSM 2 exports %s from local service %s/%s (%s), but meshfed's resolution exports it from %s/%s: make the items match the cluster, or remove the status if it is out of date", st.ExportedName, st.LocalService.Namespace, st.LocalService.Name, st.LocalService.Hostname, got.Namespace, got.Name)
 		}
 	}

@@ -2,6 +2,7 @@ package render
 
 import (
 	"github.com/meshfed/meshfed/functions/meshfed/api/v1alpha1"
+	"google.golang.org/protobuf/proto"
 	networking "istio.io/api/networking/v1alpha3"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -92,6 +93,28 @@ func ExportServiceEntry(meta Object, host string, ports []v1alpha1.Port, selecto
 	meta.APIVersion, meta.Kind = IstioNetworkingV1, "ServiceEntry"
 	se := meshInternalEntry(host, servicePorts(ports, true), selector)
 	se.ExportTo = exportTo
+	meta.Spec = se
+	return meta
+}
+
+// ExportEndpointsEntry is ExportServiceEntry for a ServiceEntry host without
+// a workloadSelector: the importer's name gets the same endpoints and
+// resolution as the ServiceEntry itself, so the east-west gateway's SNI
+// cluster for it has the same backends as the original host (at a gateway
+// even resolution NONE is served by EDS from the endpoints: istio/istio
+// pilot/pkg/networking/core/cluster.go, convertResolution).
+func ExportEndpointsEntry(meta Object, host string, ports []v1alpha1.Port, resolution networking.ServiceEntry_Resolution, endpoints []*networking.WorkloadEntry, exportTo []string) Object {
+	meta.APIVersion, meta.Kind = IstioNetworkingV1, "ServiceEntry"
+	se := &networking.ServiceEntry{
+		Hosts:      []string{host},
+		Ports:      servicePorts(ports, true),
+		Location:   networking.ServiceEntry_MESH_INTERNAL,
+		Resolution: resolution,
+		ExportTo:   exportTo,
+	}
+	for _, ep := range endpoints {
+		se.Endpoints = append(se.Endpoints, proto.CloneOf(ep))
+	}
 	meta.Spec = se
 	return meta
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/meshfed/meshfed/functions/meshfed/api/v1alpha1"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	networking "istio.io/api/networking/v1alpha3"
 	"k8s.io/apimachinery/pkg/util/validation"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -75,7 +76,9 @@ func TestValidate(t *testing.T) {
 		{"remote gateway", RemoteGateway(meta(), "w", []Address{{"IPAddress", "192.0.2.1"}, {"Hostname", "gw.example.com"}}, 15443), ""},
 		{"wildcard host", ExportServiceEntry(meta(), "*.ns.svc.cluster.local", ports, sel, nil), "wildcard"},
 		{"no ports", ExportServiceEntry(meta(), "x.example", nil, sel, nil), "at least one port"},
-		{"no selector", ExportServiceEntry(meta(), "x.example", ports, nil, nil), "selector is required"},
+		{"no selector", ExportServiceEntry(meta(), "x.example", ports, nil, nil), "a selector or endpoints are required"},
+		{"export endpoints entry", ExportEndpointsEntry(meta(), "x.example", ports, networking.ServiceEntry_STATIC, []*networking.WorkloadEntry{{Address: "10.0.0.1", ServiceAccount: "db"}}, []string{"."}), ""},
+		{"endpoint without address", ExportEndpointsEntry(meta(), "x.example", ports, networking.ServiceEntry_STATIC, []*networking.WorkloadEntry{{Network: "n"}}, nil), "spec.endpoints[0].address: an address is required"},
 		{"bad SAN", ImportServiceEntry(meta(), "x.example", ports, nil, []string{"td/ns/a/sa/b"}, sel), "spiffe"},
 		{"duplicate port", ExportServiceEntry(meta(), "x.example", append(ports, ports[0]), sel, nil), "unique"},
 		{"bad protocol", ExportServiceEntry(meta(), "x.example", []v1alpha1.Port{{Number: 1, Name: "p", Protocol: "SMTP"}}, sel, nil), "not an Istio protocol"},

@@ -131,9 +131,18 @@ func validateServiceEntry(p *problems, s *networking.ServiceEntry) {
 			p.add(at("spec.ports", i, ".protocol"), fmt.Sprintf("%q is not an Istio protocol", sp.Protocol))
 		}
 	}
-	if s.WorkloadSelector == nil || len(s.WorkloadSelector.Labels) == 0 {
-		p.add(field("spec.workloadSelector"), "a selector is required: without it the entry has no endpoints")
-	} else {
+	switch {
+	case len(s.Endpoints) > 0 && s.WorkloadSelector != nil:
+		p.add(field("spec.endpoints"), "endpoints and a workloadSelector exclude each other")
+	case len(s.Endpoints) > 0:
+		for i, ep := range s.Endpoints {
+			if ep.Address == "" {
+				p.add(at("spec.endpoints", i, ".address"), "an address is required")
+			}
+		}
+	case s.WorkloadSelector == nil || len(s.WorkloadSelector.Labels) == 0:
+		p.add(field("spec.workloadSelector"), "a selector or endpoints are required: without them the entry has no endpoints")
+	default:
 		p.labels(field("spec.workloadSelector.labels"), s.WorkloadSelector.Labels)
 	}
 	for i, san := range s.SubjectAltNames {
