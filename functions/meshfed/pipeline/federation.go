@@ -58,7 +58,7 @@ func exportedSet(m *mesh, ess item[federation.ExportedServiceSet], f *diag.Findi
 		if why, field := unreachableEntry(svc); why != "" {
 			// OSSM 2 exported it: it stays in the set (status and import
 			// rules see it as OSSM 2 did), but nothing is generated for it.
-			f.Warnf(&svc.Ref, field, "ServiceEntry host %s/%s matches rule %d of ExportedServiceSet %s, and OSSM 2 exported it (its federation gateway relayed to it), but %s; the east-west gateway, which passes the peer's mTLS through, cannot reach it, so meshfed does not expose it and peers importing it get nothing for it; give the ServiceEntry a workloadSelector, or endpoints that are sidecars with their serviceAccount", svc.Namespace, svc.Name, rule, ess.val.Name, why)
+			f.Warnf(&svc.Ref, field, "ServiceEntry host %s/%s matches rule %d of ExportedServiceSet %s, and OSSM 2 exported it (its federation gateway relayed to it), but %s: the east-west gateway only passes the peer's mTLS through, to a sidecar that terminates it, so meshfed does not expose the host and peers importing it get nothing for it; give the ServiceEntry a workloadSelector, or endpoints that are sidecars with their serviceAccount", svc.Namespace, svc.Name, rule, ess.val.Name, why)
 			e.withheld = true
 		}
 		out = append(out, e)

@@ -118,7 +118,7 @@ func unreachableEntry(svc *inventory.Service) (why, field string) {
 	case e.Wildcard:
 		return "a wildcard host names no single service for the peer to dial", "spec.hosts"
 	case len(e.Endpoints) == 0 && (e.Resolution == networking.ServiceEntry_DNS || e.Resolution == networking.ServiceEntry_DNS_ROUND_ROBIN):
-		return "it has neither a workloadSelector nor endpoints, so its one endpoint is the host itself with TLS disabled (resolution " + e.Resolution.String() + "), which cannot terminate the peer's mTLS", "spec.endpoints"
+		return "it has neither a workloadSelector nor endpoints, so its one endpoint is the host itself, with TLS disabled (resolution " + e.Resolution.String() + ")", "spec.endpoints"
 	case len(e.Endpoints) == 0:
 		return "it has neither a workloadSelector nor endpoints, so nothing is behind it", "spec.endpoints"
 	}
@@ -131,7 +131,7 @@ func unreachableEntry(svc *inventory.Service) (why, field string) {
 		case ep.Address == "":
 			return fmt.Sprintf("endpoint %d has no address (it is reached through network %q's gateway)", i, ep.Network), field + ".address"
 		case labelled && mode != "istio":
-			return fmt.Sprintf("endpoint %d (%s) has security.istio.io/tlsMode %q, so it cannot terminate the peer's mTLS", i, ep.Address, mode), field + ".labels"
+			return fmt.Sprintf("endpoint %d (%s) has security.istio.io/tlsMode %q", i, ep.Address, mode), field + ".labels"
 		case ep.ServiceAccount == "":
 			return fmt.Sprintf("endpoint %d (%s) has no serviceAccount, so it is no mesh workload the peer can verify (its TLS mode is disabled, or its identity unknown)", i, ep.Address), field + ".serviceAccount"
 		}

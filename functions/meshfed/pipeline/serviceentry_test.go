@@ -103,7 +103,7 @@ func TestMeshInternalServiceEntriesAreExportCandidates(t *testing.T) {
 		if hosts != "db.example.com.data.svc.west-mesh-imports.local,vm.example.com.data.svc.west-mesh-imports.local" {
 			t.Errorf("exposed hosts %q", hosts)
 		}
-		if !strings.Contains(strings.Join(warnings, "\n"), "spec.endpoints: ServiceEntry host data/empty.example.com matches rule 0 of ExportedServiceSet east-mesh, and OSSM 2 exported it (its federation gateway relayed to it), but it has neither a workloadSelector nor endpoints, so nothing is behind it;") {
+		if !strings.Contains(strings.Join(warnings, "\n"), "spec.endpoints: ServiceEntry host data/empty.example.com matches rule 0 of ExportedServiceSet east-mesh, and OSSM 2 exported it (its federation gateway relayed to it), but it has neither a workloadSelector nor endpoints, so nothing is behind it: the east-west gateway only passes") {
 			t.Errorf("no warning for empty.example.com: %q", warnings)
 		}
 		// The exporter entry for an entry with endpoints carries them,
@@ -145,7 +145,7 @@ func TestUnreachableEntry(t *testing.T) {
 		{"endpoints with service accounts", svc(networking.ServiceEntry_STATIC, nil, ep("10.0.0.1", "db", nil), ep("10.0.0.2", "db", istio)), "", ""},
 		{"DNS endpoints with a service account", svc(networking.ServiceEntry_DNS, nil, ep("db-0.vms.example.com", "db", nil)), "", ""},
 		{"resolution NONE with endpoints (EDS at a gateway)", svc(networking.ServiceEntry_NONE, nil, ep("10.0.0.1", "db", nil)), "", ""},
-		{"DNS without endpoints", svc(networking.ServiceEntry_DNS, nil), "the host itself with TLS disabled", "spec.endpoints"},
+		{"DNS without endpoints", svc(networking.ServiceEntry_DNS, nil), "the host itself, with TLS disabled", "spec.endpoints"},
 		{"DNS_ROUND_ROBIN without endpoints", svc(networking.ServiceEntry_DNS_ROUND_ROBIN, nil), "resolution DNS_ROUND_ROBIN", "spec.endpoints"},
 		{"STATIC without endpoints", svc(networking.ServiceEntry_STATIC, nil), "nothing is behind it", "spec.endpoints"},
 		{"endpoint without service account", svc(networking.ServiceEntry_STATIC, nil, ep("10.0.0.1", "db", nil), ep("10.0.0.2", "", istio)), "endpoint 1 (10.0.0.2) has no serviceAccount", "spec.endpoints[1].serviceAccount"},
@@ -215,7 +215,7 @@ spec:
 	if len(sans) != 2 || sans[0] != "spiffe://west.local/ns/data/sa/vm-db" || sans[1] != "spiffe://west.local/ns/data/sa/vm-replica" {
 		t.Errorf("subjectAltNames %v", sans)
 	}
-	findResult(t, rl, "warning", "ServiceEntry host data/dns.example.com matches rule 0 of ExportedServiceSet east-mesh, and OSSM 2 exported it (its federation gateway relayed to it), but it has neither a workloadSelector nor endpoints, so its one endpoint is the host itself with TLS disabled (resolution DNS)")
+	findResult(t, rl, "warning", "ServiceEntry host data/dns.example.com matches rule 0 of ExportedServiceSet east-mesh, and OSSM 2 exported it (its federation gateway relayed to it), but it has neither a workloadSelector nor endpoints, so its one endpoint is the host itself, with TLS disabled (resolution DNS)")
 }
 
 // A live ExportedServiceSet's status names a ServiceEntry host as OSSM 2
