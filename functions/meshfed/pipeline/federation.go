@@ -15,8 +15,8 @@ import (
 type exportedService struct {
 	svc      *inventory.Service
 	exported federation.ServiceName
-	// withheld: OSSM 2 exported it, but the east-west gateway cannot reach
-	// it (unreachableEntry), so nothing is generated for it on either side.
+	// withheld: OSSM 2 exported it, but meshfed cannot (withheldEntry), so
+	// nothing is generated for it on either side.
 	withheld bool
 }
 
@@ -55,10 +55,10 @@ func exportedSet(m *mesh, ess item[federation.ExportedServiceSet], f *diag.Findi
 			continue
 		}
 		e := exportedService{svc: svc, exported: exported}
-		if why, field := unreachableEntry(svc); why != "" {
+		if why, field, fix := withheldEntry(svc); why != "" {
 			// OSSM 2 exported it: it stays in the set (status and import
 			// rules see it as OSSM 2 did), but nothing is generated for it.
-			f.Warnf(&svc.Ref, field, "ServiceEntry host %s/%s matches rule %d of ExportedServiceSet %s, and OSSM 2 exported it (its federation gateway relayed to it), but %s: the east-west gateway only passes the peer's mTLS through, to a sidecar that terminates it, so meshfed does not expose the host and peers importing it get nothing for it; give the ServiceEntry a workloadSelector, or endpoints that are sidecars with their serviceAccount", svc.Namespace, svc.Name, rule, ess.val.Name, why)
+			f.Warnf(&svc.Ref, field, "ServiceEntry host %s/%s matches rule %d of ExportedServiceSet %s, and OSSM 2 exported it (its federation gateway relayed to it), but %s; so meshfed does not expose the host, and peers importing it get nothing for it: %s", svc.Namespace, svc.Name, rule, ess.val.Name, why, fix)
 			e.withheld = true
 		}
 		out = append(out, e)
@@ -91,6 +91,12 @@ func importedSet(exported []exportedService, iss item[federation.ImportedService
 			continue
 		}
 		used[imp.Rule] = true
+		if e.withheld {
+			// As OSSM 2 imported it, for the status comparison; nothing is
+			// generated for it (said in exportedSet).
+			out = append(out, importedService{exportedService: e, imported: imp})
+			continue
+		}
 		// An alias or domainSuffix can spell a host no API server accepts
 		// (`HttpBin_V2`); say which rule does it instead of failing later
 		// with a "meshfed bug" validation error. Found by the bad-input corpus.

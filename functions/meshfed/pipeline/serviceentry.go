@@ -92,6 +92,19 @@ func decodeServiceEntry(o *kfn.KubeObject) (*networking.ServiceEntry, error) {
 	return se, nil
 }
 
+// withheldEntry says why meshfed generates nothing for a ServiceEntry host
+// an export rule matches, which field says so, and the fix; "" when it is
+// exported.
+func withheldEntry(svc *inventory.Service) (why, field, fix string) {
+	if svc.Entry != nil && svc.Entry.Wildcard {
+		return "a wildcard host names no single service, and meshfed exposes and imports exact hostnames only", "spec.hosts", "list the exact hosts peers dial in a ServiceEntry of their own"
+	}
+	if why, field := unreachableEntry(svc); why != "" {
+		return why + ": the east-west gateway only passes the peer's mTLS through, to a sidecar that ends it", field, "give the ServiceEntry a workloadSelector, or endpoints that are sidecars with their serviceAccount"
+	}
+	return "", "", ""
+}
+
 // unreachableEntry says why the east-west gateway cannot pass a peer's
 // connection through to a ServiceEntry host's backends, and which field
 // says so; "" when it can. A host with a workloadSelector reaches the
@@ -115,8 +128,6 @@ func unreachableEntry(svc *inventory.Service) (why, field string) {
 	switch {
 	case e == nil || len(svc.Selector) > 0:
 		return "", ""
-	case e.Wildcard:
-		return "a wildcard host names no single service for the peer to dial", "spec.hosts"
 	case len(e.Endpoints) == 0 && (e.Resolution == networking.ServiceEntry_DNS || e.Resolution == networking.ServiceEntry_DNS_ROUND_ROBIN):
 		return "it has neither a workloadSelector nor endpoints, so its one endpoint is the host itself, with TLS disabled (resolution " + e.Resolution.String() + ")", "spec.endpoints"
 	case len(e.Endpoints) == 0:

@@ -153,13 +153,6 @@ func TestUnreachableEntry(t *testing.T) {
 		{"unix socket", svc(networking.ServiceEntry_STATIC, nil, ep("unix:///var/run/db.sock", "db", nil)), "Unix domain socket", "spec.endpoints[0].address"},
 		{"endpoint behind another network's gateway", svc(networking.ServiceEntry_STATIC, nil, &networking.WorkloadEntry{Network: "far", ServiceAccount: "db"}), `network "far"`, "spec.endpoints[0].address"},
 	}
-	wildcard := svc(networking.ServiceEntry_STATIC, nil, ep("10.0.0.1", "db", nil))
-	wildcard.Entry.Wildcard = true
-	cases = append(cases, struct {
-		name       string
-		svc        *inventory.Service
-		why, field string
-	}{"wildcard host", wildcard, "wildcard", "spec.hosts"})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			why, field := unreachableEntry(c.svc)
@@ -247,4 +240,23 @@ status:
 	}
 	rl = processYAML(t, seExport, sePeerISS, db, empty, ess("db.example.com.data.svc.cluster.local"))
 	findResult(t, rl, "error", "status.exportedServices[0]: OSSM 2 exports db.example.com.data.svc.east-mesh-exports.local from local service data/db.example.com (db.example.com.data.svc.cluster.local), but meshfed's resolution exports it from data/db.example.com")
+}
+
+// A wildcard ServiceEntry host names no single service: an export rule that
+// matches it gets a warning, and neither side makes anything of it (before,
+// it was skipped without a word; its imported name is no hostname, which
+// must not turn into an error about the import rule).
+func TestWildcardServiceEntryHost(t *testing.T) {
+	ess := "apiVersion: federation.maistra.io/v1\nkind: ExportedServiceSet\nmetadata: {name: east-mesh, namespace: istio-system}\nspec:\n  exportRules: [{type: NameSelector, nameSelector: {namespace: data}}]\n"
+	wild := strings.Replace(serviceEntryYAML("w", "data", "  location: MESH_INTERNAL\n", "", "  workloadSelector: {labels: {app: w}}\n"), "[w.example.com]", "['*.example.com']", 1)
+	db := serviceEntryYAML("db", "data", "  location: MESH_INTERNAL\n", "", "  workloadSelector: {labels: {app: db}}\n")
+	rl := processYAML(t, seExport, sePeerISS, ess, wild, db)
+	if errs := results(rl, "error"); len(errs) > 0 {
+		t.Fatalf("errors: %q", errs)
+	}
+	findResult(t, rl, "warning", "spec.hosts: ServiceEntry host data/*.example.com matches rule 0 of ExportedServiceSet east-mesh, and OSSM 2 exported it (its federation gateway relayed to it), but a wildcard host names no single service")
+	gw := itemNamed(t, rl, "Gateway", "eastwestgateway-exposed-hosts")
+	if hosts := at(gw, "spec", "servers").([]any)[0].(map[string]any)["hosts"].([]any); len(hosts) != 1 || hosts[0] != "db.example.com.data.svc.west-mesh-imports.local" {
+		t.Errorf("exposed hosts %v", hosts)
+	}
 }
