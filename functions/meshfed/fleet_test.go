@@ -136,17 +136,23 @@ func peerAnnotations(peer string) string {
 }
 
 func (f *fleet) exportSet(peer string) string {
-	return fmt.Sprintf("apiVersion: federation.maistra.io/v1\nkind: ExportedServiceSet\nmetadata:\n  name: %s\n  namespace: istio-system\n%sspec:\n  exportRules:\n%s", fleetPeerE, peerAnnotations(peer), indent(f.exportRules))
+	return fmt.Sprintf("apiVersion: federation.maistra.io/v1\nkind: ExportedServiceSet\nmetadata:\n  name: %s\n  namespace: istio-system\n%sspec:\n%s", fleetPeerE, peerAnnotations(peer), rulesField("exportRules", f.exportRules))
 }
 
 func (f *fleet) importSet(peer string) string {
-	return fmt.Sprintf("apiVersion: federation.maistra.io/v1\nkind: ImportedServiceSet\nmetadata:\n  name: %s\n  namespace: istio-system\n%sspec:\n  importRules:\n%s", fleetPeerI, peerAnnotations(peer), indent(f.importRules))
+	return fmt.Sprintf("apiVersion: federation.maistra.io/v1\nkind: ImportedServiceSet\nmetadata:\n  name: %s\n  namespace: istio-system\n%sspec:\n%s", fleetPeerI, peerAnnotations(peer), rulesField("importRules", f.importRules))
+}
+
+// rulesField writes spec.<name>: the rules as a block list, or [] (a
+// generated fleet can have none).
+func rulesField(name string, rules []string) string {
+	if len(rules) == 0 {
+		return "  " + name + ": []\n"
+	}
+	return "  " + name + ":\n" + indent(rules)
 }
 
 func indent(rules []string) string {
-	if len(rules) == 0 {
-		return "  []\n"
-	}
 	var b strings.Builder
 	for _, r := range rules {
 		for _, l := range strings.SplitAfter(r, "\n") {
