@@ -159,7 +159,7 @@ func nameTable(t *testing.T, sc *scenario, config []obj, localNetwork string, dn
 	t.Helper()
 	kube, wls := withWorkloads(t, sc.kube, localNetwork, eastIPs)
 	f := newFake(t, kube, config)
-	w := clientWorkload(wls)
+	w := clientWorkload(wls, localNetwork)
 	p := f.SetupProxy(&model.Proxy{
 		Type:            model.SidecarProxy,
 		ID:              w.name + "." + w.namespace,

@@ -11,7 +11,7 @@ const (
 	hostB = "httpbin.b.svc.cluster.local"           // importAsLocal, alias namespace b
 	port  = 8000
 
-	eastNetwork = "east-network" // the importing cluster's own network
+	eastNetwork = "east-network" // the importing cluster's own network when its MeshImport names none
 	eastIPs     = "10.20.0."
 )
 
@@ -100,14 +100,14 @@ func importPair(t *testing.T, config []obj, host string) (se obj, wes []obj) {
 }
 
 // clientWorkload is the guide's curl pod in namespace client, or a stand-in when the scenario has none.
-func clientWorkload(wls []workload) workload {
+func clientWorkload(wls []workload, localNetwork string) workload {
 	for _, w := range wls {
 		if w.namespace == "client" {
 			return w
 		}
 	}
 	return workload{owner: "Deployment client/curl", namespace: "client", name: "curl-0",
-		ip: eastIPs + "200", labels: map[string]string{"app": "curl", labelTLSMode: "istio", labelNetwork: eastNetwork}}
+		ip: eastIPs + "200", labels: map[string]string{"app": "curl", labelTLSMode: "istio", labelNetwork: localNetwork}}
 }
 
 // localHTTPBinB is a Service b/httpbin of EAST's own, for the importAsLocal aggregation case.
@@ -145,6 +145,8 @@ func localHTTPBinB() []obj {
 // the peer's east-west gateway address, exactly as declared by the generated istio-remote Gateway.
 func TestImportingCluster(t *testing.T) {
 	sc := loadScenario(t, "guide-east")
+	// The client runs on the network meshfed gives this cluster (MeshImport spec.network).
+	eastNetwork := eastNetworkOf(sc)
 	remoteNetwork, gwEndpoints := remoteGateway(t, sc)
 	if remoteNetwork == eastNetwork {
 		t.Fatalf("remote network %q equals the local test network", remoteNetwork)
@@ -165,7 +167,7 @@ func TestImportingCluster(t *testing.T) {
 	t.Run("remote endpoints via east-west gateway", func(t *testing.T) {
 		kube, wls := withWorkloads(t, sc.kube, eastNetwork, eastIPs)
 		f := newFake(t, kube, sc.config)
-		eds := endpointsByCluster(f, sidecarFor(f, clientWorkload(wls), eastNetwork))
+		eds := endpointsByCluster(f, sidecarFor(f, clientWorkload(wls, eastNetwork), eastNetwork))
 		for _, h := range []string{hostA, hostB} {
 			got, ok := eds[outbound(h)]
 			if !ok {
@@ -194,7 +196,7 @@ func TestImportingCluster(t *testing.T) {
 		}
 		kube, wls := withWorkloads(t, sc.kube, eastNetwork, eastIPs)
 		f := newFake(t, kube, config)
-		eds := endpointsByCluster(f, sidecarFor(f, clientWorkload(wls), eastNetwork))
+		eds := endpointsByCluster(f, sidecarFor(f, clientWorkload(wls, eastNetwork), eastNetwork))
 		got, ok := eds[outbound(hostA)]
 		if !ok {
 			t.Fatalf("no EDS cluster %s at all: the control should keep the cluster and lose its endpoints", outbound(hostA))
@@ -221,6 +223,7 @@ func TestImportAsLocalAggregates(t *testing.T) {
 	if !sc.golden {
 		t.Fatal("scenario-import-placement has no fixture: it needs meshfed's golden output")
 	}
+	eastNetwork := eastNetworkOf(sc)
 	_, gwEndpoints := remoteGateway(t, sc)
 	se, _ := importPair(t, sc.config, hostB)
 	if namespace(se) != "b" {
@@ -229,7 +232,7 @@ func TestImportAsLocalAggregates(t *testing.T) {
 	kube, wls := withWorkloads(t, append(clone(sc.kube), localHTTPBinB()...), eastNetwork, eastIPs)
 	local := workloadIn(t, wls, "Deployment b/httpbin")
 	f := newFake(t, kube, sc.config)
-	eds := endpointsByCluster(f, sidecarFor(f, clientWorkload(wls), eastNetwork))
+	eds := endpointsByCluster(f, sidecarFor(f, clientWorkload(wls, eastNetwork), eastNetwork))
 	want := sortedCopy(append([]string{local.ip + ":8080"}, gwEndpoints...))
 	if got := eds[outbound(hostB)]; !equalStrings(got, want) {
 		t.Errorf("%s: endpoints %v, want local pod and gateway %v", outbound(hostB), got, want)
