@@ -84,7 +84,7 @@ func BenchmarkProcess(b *testing.B) {
 func BenchmarkRun(b *testing.B) {
 	processors := map[string]fn.Processor{
 		"identity": fn.ProcessorFunc(func(*kfn.ResourceList) {}),
-		"meshfed":  fn.ProcessorFunc(pipeline.Process),
+		"meshfed":  fn.ItemsFunc(pipeline.ProcessItems),
 	}
 	for _, kind := range []gen.Kind{gen.Exporter, gen.Importer} {
 		for _, n := range []int{500, 5000} {

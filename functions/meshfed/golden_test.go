@@ -124,7 +124,7 @@ func readCase(t *testing.T, dir string) []byte {
 func runFunction(t *testing.T, input []byte) ([]byte, int) {
 	t.Helper()
 	var out, stderr bytes.Buffer
-	code := fn.Run(fn.ProcessorFunc(pipeline.Process), bytes.NewReader(input), &out, &stderr)
+	code := fn.Run(fn.ItemsFunc(pipeline.ProcessItems), bytes.NewReader(input), &out, &stderr)
 	if code == 1 && stderr.Len() == 0 {
 		t.Error("exit code 1 with nothing on stderr: kustomize users would see no reason")
 	}

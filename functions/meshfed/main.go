@@ -23,7 +23,7 @@ func main() {
 		Name:      "meshfed",
 		Version:   version,
 		Usage:     usage,
-		Processor: fn.ProcessorFunc(pipeline.Process),
+		Processor: fn.ItemsFunc(pipeline.ProcessItems),
 	}
 	os.Exit(cmd.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
