@@ -122,6 +122,9 @@ func RunWith(p Processor, in io.Reader, out, stderr io.Writer, opts Options) int
 	// The writer drops each item once it is written (see writeItems), so
 	// nothing else may hold them.
 	rl.Items = nil
+	if opts.OwnProcess {
+		defer collectLessWhileWriting()()
+	}
 	if err := writeOutput(rw, rl.Results, items); err != nil {
 		fmt.Fprintf(stderr, "meshfed: writing the ResourceList to stdout: %v\n", err)
 		return 1
