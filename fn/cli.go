@@ -33,6 +33,9 @@ type Command struct {
 	Version   string
 	Usage     string
 	Processor Processor
+	// OwnProcess is Options.OwnProcess: set it only where Main is the
+	// whole process (the binary's main), not where tests call Main.
+	OwnProcess bool
 }
 
 // Main runs the command with args (without the program name) and returns
@@ -59,7 +62,7 @@ func (c Command) Main(args []string, stdin io.Reader, stdout, stderr io.Writer) 
 	case fs.NArg() > 0:
 		return c.usageError(stderr, fmt.Sprintf("unexpected argument %q: %s reads its input on stdin", fs.Arg(0), c.Name))
 	}
-	var opts Options
+	opts := Options{OwnProcess: c.OwnProcess}
 	if setFlag(fs, "config") {
 		if configPath == "" {
 			return c.usageError(stderr, "--config needs a file name")
@@ -69,7 +72,7 @@ func (c Command) Main(args []string, stdin io.Reader, stdout, stderr io.Writer) 
 			fmt.Fprintf(stderr, "%s: %v\n", c.Name, err)
 			return ExitError
 		}
-		opts = Options{Config: docs, ConfigPath: configPath}
+		opts.Config, opts.ConfigPath = docs, configPath
 	}
 	return RunWith(c.Processor, stdin, stdout, stderr, opts)
 }

@@ -114,7 +114,11 @@ func replaceOwned(t *testing.T, items kfn.KubeObjects, owned func(*kfn.KubeObjec
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out
+	objs, err := out.Objects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objs
 }
 
 func withIDs(objs kfn.KubeObjects) []Generated {

@@ -27,6 +27,44 @@ type ProcessorFunc func(rl *kfn.ResourceList)
 // Process implements Processor.
 func (f ProcessorFunc) Process(rl *kfn.ResourceList) { f(rl) }
 
+// ItemsProcessor is a Processor that can also return its output as Items,
+// whose generated objects stay JSON until written: Run writes them one at
+// a time, so only one generated object's YAML tree is alive at once (see
+// Item). Its output must be what Process puts into rl.Items.
+type ItemsProcessor interface {
+	Processor
+	// ProcessItems processes rl (results are appended to rl.Results)
+	// and returns the output items, rl.Items as they are if it changes
+	// nothing.
+	ProcessItems(rl *kfn.ResourceList) Items
+}
+
+// ItemsFunc adapts a function that returns the output items to
+// ItemsProcessor.
+type ItemsFunc func(rl *kfn.ResourceList) Items
+
+// ProcessItems implements ItemsProcessor.
+func (f ItemsFunc) ProcessItems(rl *kfn.ResourceList) Items { return f(rl) }
+
+// Process implements Processor: the output, converted, becomes rl.Items.
+func (f ItemsFunc) Process(rl *kfn.ResourceList) {
+	objs, err := f(rl).Objects()
+	if err != nil {
+		rl.Results = append(rl.Results, &kfn.Result{Severity: kfn.Error, Message: fmt.Sprintf("%v; this is a bug, please report it with your input", err)})
+		return
+	}
+	rl.Items = objs
+}
+
+// processItems runs p on rl and returns the output items.
+func processItems(p Processor, rl *kfn.ResourceList) Items {
+	if ip, ok := p.(ItemsProcessor); ok {
+		return ip.ProcessItems(rl)
+	}
+	p.Process(rl)
+	return ItemsOf(rl.Items)
+}
+
 // Run reads a ResourceList from in, runs p and writes the ResourceList to
 // out. Every error and warning result is also printed to stderr, because
 // kustomize and Argo CD never show `results`. The returned exit code is 1 if
@@ -79,9 +117,15 @@ func RunWith(p Processor, in io.Reader, out, stderr io.Writer, opts Options) int
 		return runStream(p, rw, rl, stderr, opts)
 	}
 	added := opts.addConfig(rl)
-	p.Process(rl)
-	rl.Items = without(rl.Items, added)
-	if err := write(rw, rl); err != nil {
+	input = nil // the items are rl's now
+	items := processItems(p, rl).without(added)
+	// The writer drops each item once it is written (see writeItems), so
+	// nothing else may hold them.
+	rl.Items = nil
+	if opts.OwnProcess {
+		defer collectLessWhileWriting()()
+	}
+	if err := writeOutput(rw, rl.Results, items); err != nil {
 		fmt.Fprintf(stderr, "meshfed: writing the ResourceList to stdout: %v\n", err)
 		return 1
 	}
@@ -89,8 +133,15 @@ func RunWith(p Processor, in io.Reader, out, stderr io.Writer, opts Options) int
 }
 
 func write(rw *kio.ByteReadWriter, rl *kfn.ResourceList) error {
-	if len(rl.Results) > 0 {
-		b, err := yaml.Marshal(rl.Results)
+	return writeOutput(rw, rl.Results, ItemsOf(rl.Items))
+}
+
+// writeOutput writes items and results as a ResourceList with rw's
+// wrapping and functionConfig. It consumes items: each is dropped once
+// written.
+func writeOutput(rw *kio.ByteReadWriter, results kfn.Results, items Items) error {
+	if len(results) > 0 {
+		b, err := yaml.Marshal(results)
 		if err != nil {
 			return err
 		}
@@ -98,11 +149,7 @@ func write(rw *kio.ByteReadWriter, rl *kfn.ResourceList) error {
 			return err
 		}
 	}
-	nodes := make([]*yaml.RNode, 0, len(rl.Items))
-	for _, it := range rl.Items {
-		nodes = append(nodes, it.MoveToResourceNode())
-	}
-	return writeResourceList(rw, nodes) // see writer.go: rw.Write, byte for byte, but cheaper
+	return writeItems(rw, items) // see writer.go: rw.Write, byte for byte, but cheaper
 }
 
 // ReportToStderr prints error and warning results, one per line, and

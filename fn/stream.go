@@ -22,6 +22,10 @@ type Options struct {
 	// ConfigPath names where Config came from; results about a config
 	// document point at it.
 	ConfigPath string
+	// OwnProcess says that the process runs nothing but this function
+	// (the binary's main), so RunWith may change the garbage collector's
+	// pacing while it writes a ResourceList (gc.go says why).
+	OwnProcess bool
 }
 
 // addConfig puts opts.Config in front of the items (configs there win over

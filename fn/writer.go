@@ -5,12 +5,23 @@ import (
 	"bytes"
 	"fmt"
 
+	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 // writeResourceList writes nodes as rw.Write would for a ResourceList, byte
-// for byte, but one item at a time.
+// for byte, but one item at a time (see writeItems).
+func writeResourceList(rw *kio.ByteReadWriter, nodes []*yaml.RNode) error {
+	items := make(Items, len(nodes))
+	for i, n := range nodes {
+		items[i] = ItemOf(kfn.MoveToKubeObject(n))
+	}
+	return writeItems(rw, items)
+}
+
+// writeItems writes items as rw.Write would write their nodes for a
+// ResourceList, byte for byte, but one item at a time.
 //
 // Performance: kyaml's ByteWriter deep-copies every item and then encodes
 // the whole ResourceList as one YAML document. go-yaml's emitter keeps every
@@ -29,8 +40,24 @@ import (
 // Measured on the importer benchmark input of 5,000 Services (12.9 MB
 // written): the same meshfed with rw.Write in its place peaks at 1.77 GB
 // RSS, with this writer at 0.52 GB, for the same bytes.
-func writeResourceList(rw *kio.ByteReadWriter, nodes []*yaml.RNode) error {
-	if !writesItemByItem(rw) || len(nodes) == 0 {
+//
+// Each item is taken out of items (its slot cleared) just before it is
+// written, and a generated item is converted from its JSON only then, so
+// a written item's tree is garbage at once and only one generated tree
+// exists at a time. Before, every item was moved to a slice of nodes
+// first, which kept the whole input's and every generated object's trees
+// alive to the end: on the importer input of 5,000 Services the live heap
+// stayed at 182 MB while writing 12.9 MB.
+func writeItems(rw *kio.ByteReadWriter, items Items) error {
+	if !writesItemByItem(rw) || len(items) == 0 {
+		nodes := make([]*yaml.RNode, 0, len(items))
+		for i := range items {
+			n, err := take(items, i)
+			if err != nil {
+				return err
+			}
+			nodes = append(nodes, n)
+		}
 		return rw.Write(nodes)
 	}
 	out := bufio.NewWriterSize(rw.Writer, 64<<10)
@@ -40,7 +67,11 @@ func writeResourceList(rw *kio.ByteReadWriter, nodes []*yaml.RNode) error {
 	}
 	out.Write(enc.buf.Bytes())
 	out.WriteString("items:\n")
-	for _, n := range nodes {
+	for i := range items {
+		n, err := take(items, i)
+		if err != nil {
+			return err
+		}
 		b, err := enc.item(n.YNode())
 		if err != nil {
 			return err
@@ -60,6 +91,17 @@ func writeResourceList(rw *kio.ByteReadWriter, nodes []*yaml.RNode) error {
 		out.Write(enc.buf.Bytes())
 	}
 	return out.Flush()
+}
+
+// take returns the node of items[i], converting a generated item, and
+// clears items[i].
+func take(items Items, i int) (*yaml.RNode, error) {
+	o, err := items[i].Object()
+	items[i] = Item{}
+	if err != nil {
+		return nil, err
+	}
+	return o.MoveToResourceNode(), nil
 }
 
 // writesItemByItem reports whether writeResourceList writes rw's output

@@ -124,9 +124,16 @@ func readCase(t *testing.T, dir string) []byte {
 func runFunction(t *testing.T, input []byte) ([]byte, int) {
 	t.Helper()
 	var out, stderr bytes.Buffer
-	code := fn.Run(fn.ProcessorFunc(pipeline.Process), bytes.NewReader(input), &out, &stderr)
+	code := fn.Run(fn.ItemsFunc(pipeline.ProcessItems), bytes.NewReader(input), &out, &stderr)
 	if code == 1 && stderr.Len() == 0 {
 		t.Error("exit code 1 with nothing on stderr: kustomize users would see no reason")
+	}
+	// pipeline.Process, which converts every generated object into
+	// rl.Items before anything is written, gives the same bytes as the
+	// binary's path, which converts each one as it is written.
+	var converted, stderr2 bytes.Buffer
+	if code2 := fn.Run(fn.ProcessorFunc(pipeline.Process), bytes.NewReader(input), &converted, &stderr2); code2 != code || !bytes.Equal(converted.Bytes(), out.Bytes()) || stderr2.String() != stderr.String() {
+		t.Errorf("pipeline.Process and pipeline.ProcessItems differ (exit %d and %d):\n--- Process\n%s\n--- ProcessItems\n%s", code2, code, converted.String(), out.String())
 	}
 	return out.Bytes(), code
 }

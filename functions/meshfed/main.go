@@ -20,10 +20,11 @@ var usage string
 
 func main() {
 	cmd := fn.Command{
-		Name:      "meshfed",
-		Version:   version,
-		Usage:     usage,
-		Processor: fn.ProcessorFunc(pipeline.Process),
+		Name:       "meshfed",
+		Version:    version,
+		Usage:      usage,
+		Processor:  fn.ItemsFunc(pipeline.ProcessItems),
+		OwnProcess: true,
 	}
 	os.Exit(cmd.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -277,7 +277,7 @@ func generatedFromResourceList(t *testing.T, dir string) []string {
 		t.Fatal(err)
 	}
 	var out, stderr bytes.Buffer
-	if code := fn.Run(fn.ProcessorFunc(pipeline.Process), &in, &out, &stderr); code != 0 {
+	if code := fn.Run(fn.ItemsFunc(pipeline.ProcessItems), &in, &out, &stderr); code != 0 {
 		t.Fatalf("the KRM function failed on %s: %s", dir, &stderr)
 	}
 	items, err := (&kio.ByteReader{Reader: &out, OmitReaderAnnotations: true}).Read()

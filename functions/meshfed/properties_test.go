@@ -167,7 +167,7 @@ func isGenerated(n *yaml.RNode) bool {
 func runFleet(t *testing.T, input []byte) (out []byte, stderr string, code int) {
 	t.Helper()
 	var o, e bytes.Buffer
-	code = fn.Run(fn.ProcessorFunc(pipeline.Process), bytes.NewReader(input), &o, &e)
+	code = fn.Run(fn.ItemsFunc(pipeline.ProcessItems), bytes.NewReader(input), &o, &e)
 	return o.Bytes(), e.String(), code
 }
 

@@ -123,7 +123,7 @@ func runBounded(t *testing.T, input []byte) (out, stderr []byte, code int) {
 	done := make(chan result, 1)
 	go func() {
 		var o, e bytes.Buffer
-		c := fn.Run(fn.ProcessorFunc(pipeline.Process), bytes.NewReader(input), &o, &e)
+		c := fn.Run(fn.ItemsFunc(pipeline.ProcessItems), bytes.NewReader(input), &o, &e)
 		done <- result{o.Bytes(), e.Bytes(), c}
 	}()
 	select {

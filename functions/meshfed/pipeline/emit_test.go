@@ -33,7 +33,10 @@ func TestEmitStampsAndOrders(t *testing.T) {
 		t.Fatalf("objects not in sorted order: %v", got)
 	}
 	for i, g := range got {
-		o := g.Object
+		o, err := fn.ObjectFromJSON(g.JSON) // what the edge writes
+		if err != nil {
+			t.Fatal(err)
+		}
 		want := map[string]string{
 			render.GeneratedByAnnotation:          "MeshImport/east",
 			fn.PathAnnotation:                     "meshfed-generated/meshimport-east.yaml",

@@ -19,7 +19,13 @@ import (
 
 // Process runs meshfed on a ResourceList. On any error the items are left
 // exactly as they came and only results are added.
-func Process(rl *kfn.ResourceList) {
+func Process(rl *kfn.ResourceList) { fn.ItemsFunc(ProcessItems).Process(rl) }
+
+// ProcessItems is Process with the output returned as fn.Items, in which
+// the generated objects are still JSON: the edge converts each one just
+// before writing it (fn.Item says why). On any error it returns the items
+// exactly as they came; results are added to rl.Results.
+func ProcessItems(rl *kfn.ResourceList) fn.Items {
 	var f diag.Findings
 	reader := newInputReader(&f, len(rl.Items))
 	for _, o := range rl.Items {
@@ -27,10 +33,11 @@ func Process(rl *kfn.ResourceList) {
 	}
 	in := reader.finish(rl.FunctionConfig)
 	items, ok := run(in, rl.Items, &f)
-	if ok {
-		rl.Items = items
+	if !ok {
+		items = fn.ItemsOf(rl.Items)
 	}
 	rl.Results = append(rl.Results, f.Sorted().Results()...)
+	return items
 }
 
 // generated is the rendered output of one config.
@@ -39,7 +46,7 @@ type generated struct {
 	objs []render.Object
 }
 
-func run(in *input, items kfn.KubeObjects, f *diag.Findings) (kfn.KubeObjects, bool) {
+func run(in *input, items kfn.KubeObjects, f *diag.Findings) (fn.Items, bool) {
 	if f.HasErrors() {
 		return nil, false
 	}
@@ -164,8 +171,9 @@ func (w importer) String() string {
 	return fmt.Sprintf("MeshImport %s peer %q (%s)", w.plan.cfg.name, w.peer.peer.Name, w.entry.source(w.plan.cfg))
 }
 
-// emit validates the rendered objects, marks them as meshfed's and turns
-// them into KRM items in a deterministic order.
+// emit validates the rendered objects, marks them as meshfed's and renders
+// them as JSON, in a deterministic order; the edge makes KRM items of them
+// (fn.ObjectFromJSON) as it writes them.
 func emit(outs []generated, f *diag.Findings) ([]fn.Generated, bool) {
 	total := 0
 	for _, g := range outs {
@@ -189,10 +197,6 @@ func emit(outs []generated, f *diag.Findings) ([]fn.Generated, bool) {
 				"internal.config.kubernetes.io/index": strconv.Itoa(i),
 			})
 			js, err := o.JSON()
-			var ko *kfn.KubeObject
-			if err == nil {
-				ko, err = fn.ObjectFromJSON(js)
-			}
 			if err != nil {
 				f.Errorf(&ref, "", "rendering %s %s/%s: %v; this is a meshfed bug, please report it with your input", o.Kind, o.Namespace, o.Name, err)
 				continue
@@ -203,7 +207,7 @@ func emit(outs []generated, f *diag.Findings) ([]fn.Generated, bool) {
 				continue
 			}
 			owner[id] = g.cfg.key()
-			result = append(result, fn.Generated{Object: ko, ID: id})
+			result = append(result, fn.Generated{JSON: js, ID: id})
 		}
 	}
 	return result, !f.HasErrors()
