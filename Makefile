@@ -168,6 +168,5 @@ fuzz:
 	$(GO) test ./functions/meshfed $(FUZZFLAGS) -fuzz '^FuzzOwnership$$'
 	$(GO) test ./fn $(FUZZFLAGS) -fuzz '^FuzzReadInput$$'
 	$(GO) test ./fn $(FUZZFLAGS) -fuzz '^FuzzWriteResourceList$$'
-	$(GO) test ./fn $(FUZZFLAGS) -fuzz '^FuzzJSONToNode$$'
 	$(GO) test ./functions/meshfed/api/v1alpha1 $(FUZZFLAGS) -fuzz '^FuzzDecodeConfig$$'
 	$(GO) test ./functions/meshfed/federation $(FUZZFLAGS) -fuzz '^FuzzRulesAndNames$$'

@@ -1,8 +1,12 @@
 package fn
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
@@ -215,21 +219,69 @@ func inheritTracking(g, old *kfn.KubeObject) error {
 }
 
 // ObjectFromJSON turns a generated object, rendered as JSON (protojson and
-// encoding/json, in render), into a KRM item: each JSON value becomes the
-// YAML node of the same value, in the same order, in block style (see
-// jsonnode.go); go-yaml's encoder then writes it as it writes any item.
-// This is the one place where generated objects become YAML nodes.
+// encoding/json, in render), into a KRM item: encoding/json's tokenizer
+// reads the JSON and each token becomes the YAML node of the same value,
+// in the same order, in block style; go-yaml's encoder then writes it as it
+// writes any item. This is the one place where generated objects become
+// YAML nodes.
 //
 // Why not go-yaml's parser (JSON is YAML): on a fleet's ten thousand
 // generated objects it took more time than reading the whole input, and
 // gave flow style and quotes that had to be cleared again.
 func ObjectFromJSON(b []byte) (*kfn.KubeObject, error) {
-	n, err := jsonToNode(b)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	n, err := jsonNode(dec)
 	if err != nil {
 		return nil, fmt.Errorf("converting a generated object from JSON: %w", err)
 	}
 	if n.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("a generated object is not a JSON object: %.40q", b)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("a generated object is more than one JSON value: %.40q", b)
+	}
 	return kfn.MoveToKubeObject(yaml.NewRNode(n)), nil
+}
+
+// jsonNode reads one JSON value from dec as a YAML node.
+func jsonNode(dec *json.Decoder) (*yaml.Node, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		n := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
+		if t == '[' {
+			n.Kind, n.Tag = yaml.SequenceNode, yaml.NodeTagSeq
+		}
+		for dec.More() {
+			if n.Kind == yaml.MappingNode {
+				k, err := dec.Token() // always a string
+				if err != nil {
+					return nil, err
+				}
+				n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: k.(string)})
+			}
+			v, err := jsonNode(dec)
+			if err != nil {
+				return nil, err
+			}
+			n.Content = append(n.Content, v)
+		}
+		_, err := dec.Token() // the closing delimiter
+		return n, err
+	case string:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: t}, nil
+	case json.Number:
+		tag := yaml.NodeTagInt
+		if strings.ContainsAny(t.String(), ".eE") {
+			tag = yaml.NodeTagFloat
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: t.String()}, nil
+	case bool:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagBool, Value: strconv.FormatBool(t)}, nil
+	}
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagNull, Value: "null"}, nil
 }
