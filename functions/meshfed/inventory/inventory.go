@@ -73,7 +73,7 @@ type Service struct {
 	federation.ServiceName
 	Labels   Labels
 	ExportTo string
-	Type     string
+	Type     string // spec.type (ExternalName, ...); "" for a ServiceEntry host
 	Ports    []Port
 	Selector map[string]string
 	Ref      diag.Ref

@@ -14,10 +14,6 @@ import (
 	networking "istio.io/api/networking/v1alpha3"
 )
 
-// ServiceEntryType marks an export candidate that is a ServiceEntry host,
-// not a Kubernetes Service.
-const ServiceEntryType = "ServiceEntry"
-
 // readServiceEntry adds a MESH_INTERNAL ServiceEntry's hosts to the export
 // candidates: OSSM 2's export server offered every service of istiod's
 // registries that is not mesh-external (maistra/istio maistra-2.5
@@ -47,7 +43,6 @@ func readServiceEntry(m *mesh, o *kfn.KubeObject, meta krm.Meta, namespace strin
 			ServiceName: federation.ServiceName{Name: h, Namespace: namespace},
 			Labels:      lbls,
 			ExportTo:    strings.Join(se.ExportTo, ","),
-			Type:        ServiceEntryType,
 			Ref:         ref,
 			Entry: &inventory.ServiceEntryRoute{
 				Resolution: se.Resolution,
