@@ -138,10 +138,7 @@ func resolveImportPeer(in *input, c config, i int, p v1alpha1.ImportPeer, f *dia
 			for _, sa := range peer.inv.ServiceAccounts(is.svc) {
 				e.sans = append(e.sans, spiffeID(trustDomain, is.svc.Namespace, sa))
 			}
-			if len(e.sans) == 0 && !explicitlyGivesAccount(p, e.host) && is.svc.Entry != nil && len(is.svc.Selector) == 0 {
-				// unreachableEntry withholds endpoints without a serviceAccount.
-				f.Errorf(&is.svc.Ref, "spec.endpoints", "the identity behind peer ServiceEntry host %s/%s (imported as %q) cannot be derived: none of its endpoints has a serviceAccount; set them, or set MeshImport %s %s.services[] with host %q and serviceAccount (namespace/name)", is.svc.Namespace, is.svc.Name, e.host, c.name, field, e.host)
-			} else if len(e.sans) == 0 && !explicitlyGivesAccount(p, e.host) {
+			if len(e.sans) == 0 && !explicitlyGivesAccount(p, e.host) {
 				f.Errorf(&is.svc.Ref, "spec.selector", "the service account behind peer Service %s (imported as %q) cannot be derived: no Deployment, StatefulSet, DaemonSet or Pod among %s has pod labels matching its selector %v; add the peer's workload, or set MeshImport %s %s.services[] with host %q and serviceAccount (namespace/name)", is.svc.ServiceName, e.host, peer.describe(), is.svc.Selector, c.name, field, e.host)
 			}
 			add(e)
