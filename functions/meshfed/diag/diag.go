@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 
-	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
 	"github.com/meshfed/meshfed/krm"
 )
 
@@ -29,13 +28,8 @@ type Ref struct {
 	Index int
 }
 
-// RefOf returns the Ref of a KubeObject, with its file location when the
-// orchestrator recorded one.
-func RefOf(o *kfn.KubeObject) Ref {
-	return RefOfMeta(krm.MetaOf(o))
-}
-
-// RefOfMeta is RefOf for metadata already read.
+// RefOfMeta returns the Ref of an item with metadata m (krm.MetaOf), with
+// its file location when the orchestrator recorded one.
 func RefOfMeta(m krm.Meta) Ref {
 	r := Ref{APIVersion: m.APIVersion, Kind: m.Kind, Namespace: m.Namespace, Name: m.Name}
 	if r.File = m.Annotation("internal.config.kubernetes.io/path"); r.File == "" {
@@ -132,33 +126,4 @@ func (f Findings) Sorted() Findings {
 		return a.Message < b.Message
 	})
 	return out
-}
-
-// Results converts findings to KRM results.
-func (f Findings) Results() kfn.Results {
-	out := make(kfn.Results, 0, len(f))
-	for _, x := range f {
-		r := &kfn.Result{Message: x.Message, Severity: severityOf(x.Severity)}
-		if x.Ref != nil {
-			r.ResourceRef = &kfn.ResourceRef{APIVersion: x.Ref.APIVersion, Kind: x.Ref.Kind, Namespace: x.Ref.Namespace, Name: x.Ref.Name}
-			if x.Ref.File != "" {
-				r.File = &kfn.File{Path: x.Ref.File, Index: x.Ref.Index}
-			}
-		}
-		if x.Field != "" {
-			r.Field = &kfn.Field{Path: x.Field}
-		}
-		out = append(out, r)
-	}
-	return out
-}
-
-func severityOf(s Severity) kfn.Severity {
-	switch s {
-	case Error:
-		return kfn.Error
-	case Warning:
-		return kfn.Warning
-	}
-	return kfn.Info
 }

@@ -346,7 +346,7 @@ func (inv *Inventory) TargetPort(s *Service, p Port) (port int32, ok bool) {
 	// Only a string of digits (and sign) can be a number: a name need not
 	// allocate Atoi's error.
 	if strings.Trim(p.TargetName, "+-0123456789") == "" {
-		// In range, or it is no port (ParseService rejects it): never
+		// In range, or it is no port (NewService rejects it): never
 		// a number wrapped around into int32.
 		n, err := strconv.ParseInt(p.TargetName, 10, 32)
 		return int32(n), err == nil && n >= 1 && n <= 65535

@@ -20,21 +20,38 @@ func object(t *testing.T, s string) *kfn.KubeObject {
 	return o
 }
 
+// readService and readWorkload read an item as the pipeline does.
+func readService(o *kfn.KubeObject, name string) (*Service, []krm.FieldError) {
+	meta := krm.MetaOf(o)
+	var m ServiceManifest
+	decoded := krm.DecodeNode(meta.Node(), &m)
+	s, errs := NewService(meta, name, &m)
+	return s, krm.Beside(decoded, errs)
+}
+
+func readWorkload(o *kfn.KubeObject) (*Workload, []krm.FieldError) {
+	meta := krm.MetaOf(o)
+	m := NewWorkloadManifest(meta)
+	decoded := krm.DecodeNode(meta.Node(), m)
+	w, errs := NewWorkload(meta, m)
+	return w, krm.Beside(decoded, errs)
+}
+
 func service(t *testing.T, s string) *Service {
 	t.Helper()
 	o := object(t, s)
-	svc, errs := ParseService(krm.MetaOf(o), o.GetName())
+	svc, errs := readService(o, o.GetName())
 	if len(errs) > 0 {
-		t.Fatalf("ParseService: %v", errs)
+		t.Fatalf("readService: %v", errs)
 	}
 	return svc
 }
 
 func workload(t *testing.T, s string) *Workload {
 	t.Helper()
-	w, errs := ParseWorkload(krm.MetaOf(object(t, s)))
+	w, errs := readWorkload(object(t, s))
 	if len(errs) > 0 {
-		t.Fatalf("ParseWorkload: %v", errs)
+		t.Fatalf("readWorkload: %v", errs)
 	}
 	return w
 }
@@ -109,7 +126,7 @@ func TestParseServiceErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			o := object(t, tc.yaml)
-			_, errs := ParseService(krm.MetaOf(o), "s")
+			_, errs := readService(o, "s")
 			var paths []string
 			for _, e := range errs {
 				paths = append(paths, e.Path)
@@ -133,11 +150,11 @@ func TestParseWorkloadPorts(t *testing.T) {
 		{"a name twice: the last counts", "[{ports: [{name: http, containerPort: 1}]}, {ports: [{name: http, containerPort: 2}]}]", map[string]int32{"http": 2}, ""},
 		{"ports not a list", "[{name: app}, {ports: {http: 80}}]", nil, "spec.template.spec.containers[1].ports must be a list of objects"},
 		{"name not a string", "[{ports: [{name: [http], containerPort: 80}]}]", nil, "spec.template.spec.containers[0].ports[0].name must be a string"},
-		{"port not a number", "[{ports: [{name: x}, {name: http, containerPort: eighty}]}]", map[string]int32{"x": 0, "http": 0}, "spec.template.spec.containers[0].ports[0].containerPort is missing or 0: give the port number, 1-65535; spec.template.spec.containers[0].ports[1].containerPort must be an integer"},
+		{"port not a number", "[{ports: [{name: x}, {name: http, containerPort: eighty}]}]", map[string]int32{"x": 0, "http": 0}, "spec.template.spec.containers[0].ports[1].containerPort must be an integer; spec.template.spec.containers[0].ports[0].containerPort is missing or 0: give the port number, 1-65535"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			w, errs := ParseWorkload(krm.MetaOf(object(t, head+tc.containers+"}}}\n")))
+			w, errs := readWorkload(object(t, head+tc.containers+"}}}\n"))
 			var got []string
 			for _, e := range errs {
 				got = append(got, e.Path+" "+e.Message)
@@ -173,7 +190,7 @@ func TestParseWorkloadKinds(t *testing.T) {
 			if !IsWorkload(krm.MetaOf(o)) {
 				t.Fatal("not recognised as a workload")
 			}
-			w, errs := ParseWorkload(krm.MetaOf(o))
+			w, errs := readWorkload(o)
 			if len(errs) > 0 {
 				t.Fatal(errs)
 			}
@@ -234,7 +251,7 @@ func TestServicesSortedAndDuplicates(t *testing.T) {
 
 func TestParseServiceWithoutName(t *testing.T) {
 	o := object(t, "apiVersion: v1\nkind: Service\nmetadata: {namespace: a}\nspec: {}\n")
-	if _, errs := ParseService(krm.MetaOf(o), ""); len(errs) == 0 || errs[0].Path != "metadata.name" {
+	if _, errs := readService(o, ""); len(errs) == 0 || errs[0].Path != "metadata.name" {
 		t.Errorf("errors %v, want one on metadata.name", errs)
 	}
 }

@@ -18,15 +18,10 @@ import (
 // into a wrapped-around number or a "meshfed bug" later.
 
 // validatePorts checks a Service's ports.
-// reported are the problems already found while reading: a field of the
-// wrong type is not checked again.
-func (s *Service) validatePorts(reported []krm.FieldError) []krm.FieldError {
+func (s *Service) validatePorts() []krm.FieldError {
 	var errs []krm.FieldError
 	add := func(i int, field, msg string) {
-		path := fmt.Sprintf("spec.ports[%d]%s", i, field)
-		if !hasPath(reported, path) {
-			errs = append(errs, krm.FieldError{Path: path, Message: msg})
-		}
+		errs = append(errs, krm.FieldError{Path: fmt.Sprintf("spec.ports[%d]%s", i, field), Message: msg})
 	}
 	names := map[string]int{}
 	numbers := map[string]int{}
@@ -78,15 +73,6 @@ func orTCP(transport string) string {
 	return transport
 }
 
-func hasPath(errs []krm.FieldError, path string) bool {
-	for _, e := range errs {
-		if e.Path == path {
-			return true
-		}
-	}
-	return false
-}
-
 func portMessage(n int32) string {
 	if n == 0 {
 		return "is missing or 0: give the port number, 1-65535"
@@ -94,15 +80,16 @@ func portMessage(n int32) string {
 	return fmt.Sprintf("%d is not a port number: use 1-65535", n)
 }
 
-// validateContainerPort checks one named container port, at path, unless
-// reading it already found a problem there.
-func validateContainerPort(path string, p ContainerPort, reported []krm.FieldError) []krm.FieldError {
+// validateContainerPort checks one named container port; path (written
+// only for a problem: a fleet has thousands of container ports) is where
+// it is.
+func validateContainerPort(path func() string, p ContainerPort) []krm.FieldError {
 	var errs []krm.FieldError
-	if (p.Number < 1 || p.Number > 65535) && !hasPath(reported, path+".containerPort") {
-		errs = append(errs, krm.FieldError{Path: path + ".containerPort", Message: portMessage(p.Number)})
+	if p.Number < 1 || p.Number > 65535 {
+		errs = append(errs, krm.FieldError{Path: path() + ".containerPort", Message: portMessage(p.Number)})
 	}
 	if v := validation.IsValidPortName(p.Name); v != nil {
-		errs = append(errs, krm.FieldError{Path: path + ".name", Message: fmt.Sprintf("%q is not a valid container port name (%s): e.g. `http`", p.Name, strings.Join(v, "; "))})
+		errs = append(errs, krm.FieldError{Path: path() + ".name", Message: fmt.Sprintf("%q is not a valid container port name (%s): e.g. `http`", p.Name, strings.Join(v, "; "))})
 	}
 	return errs
 }

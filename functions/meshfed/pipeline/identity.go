@@ -7,6 +7,7 @@ import (
 
 	"github.com/meshfed/meshfed/functions/meshfed/diag"
 	"github.com/meshfed/meshfed/functions/meshfed/federation"
+	"github.com/meshfed/meshfed/krm"
 )
 
 // reviewAuthorizationPolicies warns about policies that trust a federation
@@ -30,7 +31,7 @@ func reviewAuthorizationPolicies(in *input, f *diag.Findings) {
 		return
 	}
 	for _, ap := range in.local.authorizationPolicies {
-		ref := diag.RefOf(ap)
+		ref := diag.RefOfMeta(krm.MetaOf(ap))
 		rules, _, _ := ap.NestedSlice("spec", "rules")
 		for i, r := range rules {
 			froms, _, _ := r.NestedSlice("from")

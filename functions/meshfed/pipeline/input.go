@@ -253,7 +253,7 @@ func (r *inputReader) finish(functionConfig *kfn.KubeObject) *input {
 	in, f := r.in, r.f
 	seenConfig := map[string]bool{}
 	addConfig := func(o *kfn.KubeObject, asItem bool) {
-		ref := diag.RefOf(o)
+		ref := diag.RefOfMeta(krm.MetaOf(o))
 		if asItem && !fn.IsLocalConfig(o) {
 			f.Errorf(&ref, "metadata.annotations", "a %s among the items must be annotated %s: \"true\", or it would be applied to the cluster; add the annotation", o.GetKind(), fn.LocalConfigAnnotation)
 			return
@@ -277,7 +277,7 @@ func (r *inputReader) finish(functionConfig *kfn.KubeObject) *input {
 		case functionConfig.GetKind() == "ConfigMap" && isEmptyConfigMap(functionConfig):
 			// kpt's placeholder when no config is given; configs may be items.
 		default:
-			ref := diag.RefOf(functionConfig)
+			ref := diag.RefOfMeta(krm.MetaOf(functionConfig))
 			f.Errorf(&ref, "kind", "functionConfig must be a %s or %s (apiVersion %s), not %s %s; see the README's configuration reference", v1alpha1.KindMeshExport, v1alpha1.KindMeshImport, v1alpha1.APIVersion, functionConfig.GetAPIVersion(), functionConfig.GetKind())
 		}
 	}
@@ -343,7 +343,7 @@ func renamed(name, prefixes, suffixes string) string {
 }
 
 func decodeConfig(o *kfn.KubeObject, f *diag.Findings) (config, bool) {
-	ref := diag.RefOf(o)
+	ref := diag.RefOfMeta(krm.MetaOf(o))
 	c := config{kind: o.GetKind(), name: o.GetName(), ref: ref}
 	var errs []krm.FieldError
 	switch c.kind {
@@ -388,15 +388,19 @@ func readItem(m *mesh, o *kfn.KubeObject, meta krm.Meta, name, namespace string,
 	}
 	switch {
 	case inventory.IsService(meta):
-		s, errs := inventory.ParseService(meta, name)
+		var manifest inventory.ServiceManifest
+		decoded := krm.DecodeNode(meta.Node(), &manifest)
+		s, errs := inventory.NewService(meta, name, &manifest)
 		s.Namespace = namespace
-		if report(errs) && !m.inv.AddService(s) {
+		if report(krm.Beside(decoded, errs)) && !m.inv.AddService(s) {
 			f.Errorf(ref(), "metadata.name", "Service %s appears twice in %s: remove one", s.ServiceName, m.describe())
 		}
 	case inventory.IsWorkload(meta):
-		w, errs := inventory.ParseWorkload(meta)
+		manifest := inventory.NewWorkloadManifest(meta)
+		decoded := krm.DecodeNode(meta.Node(), manifest)
+		w, errs := inventory.NewWorkload(meta, manifest)
 		w.Namespace = namespace
-		if report(errs) {
+		if report(krm.Beside(decoded, errs)) {
 			m.inv.AddWorkload(w)
 			if m.name == "" {
 				m.workloadKinds[workloadKind{namespace, meta.Kind}] = true

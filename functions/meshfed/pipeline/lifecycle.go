@@ -12,6 +12,7 @@ import (
 	"github.com/meshfed/meshfed/functions/meshfed/api/v1alpha1"
 	"github.com/meshfed/meshfed/functions/meshfed/diag"
 	"github.com/meshfed/meshfed/functions/meshfed/federation"
+	"github.com/meshfed/meshfed/krm"
 )
 
 // The control-plane settings the migration needs, with where each comes
@@ -246,7 +247,7 @@ func applyLifecycle(in *input, lc lifecycle, f *diag.Findings) {
 		f.Infof(nil, "", "no ServiceMeshControlPlane (maistra.io/v2) or Istio (sailoperator.io/v1) among this mesh's items; apply these settings to the control planes yourself. OSSM 2.6, before anything else: %s. OSSM 3, when you install it: %s%s", smcpPatchText(lc), sailPatchText(lc), missingRootsText(lc))
 	}
 	for _, cp := range in.local.controlPlanes {
-		ref := diag.RefOf(cp)
+		ref := diag.RefOfMeta(krm.MetaOf(cp))
 		p := &cpPatch{obj: cp, ref: ref, f: f}
 		if cp.GroupKind().Group == "maistra.io" {
 			patchSMCP(p, lc)

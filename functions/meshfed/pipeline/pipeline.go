@@ -36,7 +36,7 @@ func ProcessItems(rl *kfn.ResourceList) fn.Items {
 	if !ok {
 		items = fn.ItemsOf(rl.Items)
 	}
-	rl.Results = append(rl.Results, f.Sorted().Results()...)
+	rl.Results = append(rl.Results, krmResults(f.Sorted())...)
 	return items
 }
 
@@ -290,4 +290,33 @@ func summary(g generated) string {
 		return strings.Compare(ka, kb)
 	})
 	return fmt.Sprintf("%s generated %s", g.cfg.key(), strings.Join(parts, ", "))
+}
+
+// krmResults converts findings to KRM results, for the ResourceList.
+func krmResults(f diag.Findings) kfn.Results {
+	out := make(kfn.Results, 0, len(f))
+	for _, x := range f {
+		r := &kfn.Result{Message: x.Message, Severity: severityOf(x.Severity)}
+		if x.Ref != nil {
+			r.ResourceRef = &kfn.ResourceRef{APIVersion: x.Ref.APIVersion, Kind: x.Ref.Kind, Namespace: x.Ref.Namespace, Name: x.Ref.Name}
+			if x.Ref.File != "" {
+				r.File = &kfn.File{Path: x.Ref.File, Index: x.Ref.Index}
+			}
+		}
+		if x.Field != "" {
+			r.Field = &kfn.Field{Path: x.Field}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func severityOf(s diag.Severity) kfn.Severity {
+	switch s {
+	case diag.Error:
+		return kfn.Error
+	case diag.Warning:
+		return kfn.Warning
+	}
+	return kfn.Info
 }
