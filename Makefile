@@ -167,6 +167,7 @@ fuzz:
 	$(GO) test ./functions/meshfed $(FUZZFLAGS) -fuzz '^FuzzRun$$'
 	$(GO) test ./functions/meshfed $(FUZZFLAGS) -fuzz '^FuzzOwnership$$'
 	$(GO) test ./fn $(FUZZFLAGS) -fuzz '^FuzzReadInput$$'
+	$(GO) test ./krm $(FUZZFLAGS) -fuzz '^FuzzDecodeNode$$'
 	$(GO) test ./fn $(FUZZFLAGS) -fuzz '^FuzzWriteResourceList$$'
 	$(GO) test ./functions/meshfed/api/v1alpha1 $(FUZZFLAGS) -fuzz '^FuzzDecodeConfig$$'
 	$(GO) test ./functions/meshfed/federation $(FUZZFLAGS) -fuzz '^FuzzRulesAndNames$$'

@@ -1,6 +1,7 @@
 package krm
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"strings"
 
 	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // FieldError is a problem with one field of a decoded object.
@@ -27,10 +29,27 @@ func (e FieldError) Error() string { return fmt.Sprintf("`%s`: %s", e.Path, e.Me
 // checked for unknown sub-fields.
 func DecodeStrict(obj *kfn.SubObject, out any, skip ...string) []FieldError {
 	var raw map[string]any
-	if err := obj.As(&raw); err != nil {
+	if err := AsJSON(obj, &raw); err != nil {
 		return []FieldError{{Path: ".", Message: err.Error()}}
 	}
 	return DecodeMapStrict(raw, out, skip...)
+}
+
+// AsJSON decodes obj into out (encoding/json, by json tags) from the JSON
+// kubectl sends to the API server for it: sigs.k8s.io/yaml's conversion,
+// which keeps an unquoted date as the text it is. The SDK's own As goes
+// through go-yaml v3's decoding into an any, which makes it a time that
+// JSON writes as "2024-05-01T00:00:00Z": a matchLabels value that the
+// cluster reads as 2024-05-01 would then match nothing. Numbers are kept
+// as written (json.Number) until out's types decode them.
+func AsJSON(obj *kfn.SubObject, out any) error {
+	j, err := sigsyaml.YAMLToJSON(obj.Bytes())
+	if err != nil {
+		return err
+	}
+	d := json.NewDecoder(bytes.NewReader(j))
+	d.UseNumber()
+	return d.Decode(out)
 }
 
 // DecodeMapStrict is DecodeStrict for an already decoded JSON-like map.

@@ -1,6 +1,11 @@
 package krm
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+
+	kfn "github.com/kptdev/krm-functions-sdk/go/fn"
+)
 
 // Found by FuzzDecodeConfig: an empty key gave a FieldError with no path,
 // so the KRM result named no field.
@@ -90,5 +95,28 @@ func TestDecodeStrictTypeErrorsCarryListIndexes(t *testing.T) {
 		if len(errs) != 1 || errs[0].Path+": "+errs[0].Message != tc.want {
 			t.Errorf("%v: got %v, want %s", tc.raw, errs, tc.want)
 		}
+	}
+}
+
+// AsJSON reads YAML as kubectl sends it to the API server
+// (sigs.k8s.io/yaml): an unquoted date stays its text, a key YAML reads as
+// a number is a string, YAML 1.1's yes is a boolean (and its on, as a
+// key, "true": kubectl's reading, which the cluster stores), and a number
+// keeps its digits.
+func TestAsJSONReadsAsKubectl(t *testing.T) {
+	o, err := kfn.ParseKubeObject([]byte("apiVersion: v1\nkind: X\nmetadata: {name: x}\nspec:\n  date: 2024-05-01\n  keys: {1: one}\n  on: yes\n  big: 9007199254740993\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, _, err := o.NestedSubObject("spec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := AsJSON(&spec, &got); err != nil {
+		t.Fatal(err)
+	}
+	if s := fmt.Sprint(got); s != "map[big:9007199254740993 date:2024-05-01 keys:map[1:one] true:true]" {
+		t.Errorf("AsJSON = %s", s)
 	}
 }

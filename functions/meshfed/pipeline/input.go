@@ -496,7 +496,7 @@ func readStatus(o *kfn.KubeObject, key string, out *[]federation.PeerServiceMapp
 	*out = make([]federation.PeerServiceMapping, 0, len(list))
 	for i, e := range list {
 		var m federation.PeerServiceMapping
-		if err := e.As(&m); err != nil || m.ExportedName == "" {
+		if err := krm.AsJSON(e, &m); err != nil || m.ExportedName == "" {
 			f.Errorf(&ref, fmt.Sprintf("status.%s[%d]", key, i), "is not an entry OSSM 2 writes ({exportedName, localService: {name, namespace, hostname}}): fix the item or remove its status")
 			return false
 		}

@@ -73,14 +73,11 @@ func decodeServiceEntry(o *kfn.KubeObject) (*networking.ServiceEntry, error) {
 	if err != nil || !found {
 		return se, err
 	}
-	var raw map[string]any
-	if err := spec.As(&raw); err != nil {
+	var raw json.RawMessage
+	if err := krm.AsJSON(&spec, &raw); err != nil {
 		return nil, err
 	}
-	b, err := json.Marshal(raw)
-	if err != nil {
-		return nil, err
-	}
+	b := []byte(raw)
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(b, se); err != nil {
 		return nil, err
 	}

@@ -123,6 +123,23 @@ func TestMeshInternalServiceEntriesAreExportCandidates(t *testing.T) {
 	})
 }
 
+// A ServiceEntry's workloadSelector keeps an unquoted date as the text
+// the cluster reads (kubectl's sigs.k8s.io/yaml keeps it a string; decoding
+// through go-yaml v3 into an any made it "2024-05-01T00:00:00Z", so the
+// exporter entry would have selected no pods).
+func TestServiceEntrySelectorKeepsDates(t *testing.T) {
+	ess := "apiVersion: federation.maistra.io/v1\nkind: ExportedServiceSet\nmetadata: {name: east-mesh, namespace: istio-system}\nspec:\n  exportRules: [{type: NameSelector, nameSelector: {namespace: data, name: db.example.com}}]\n"
+	list := processYAML(t, seExport, sePeerISS, ess,
+		serviceEntryYAML("db", "data", "  location: MESH_INTERNAL\n", "tier: backend", "  workloadSelector: {labels: {release: 2024-05-01}}\n"))
+	if errs := results(list, "error"); len(errs) > 0 {
+		t.Fatalf("errors: %q", errs)
+	}
+	se := itemNamed(t, list, "ServiceEntry", "db-example-com-data-svc-west-mesh-imports-local")
+	if got := at(se, "spec", "workloadSelector", "labels", "release"); got != "2024-05-01" {
+		t.Errorf("exporter entry selects release: %v, want 2024-05-01", got)
+	}
+}
+
 // Without a workloadSelector, the east-west gateway can only pass a peer's
 // mTLS through to endpoints that are sidecars: unreachableEntry, with the
 // Istio rules it cites, decides; with a selector, nothing is checked here.
