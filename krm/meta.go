@@ -5,6 +5,7 @@
 package krm
 
 import (
+	"fmt"
 	"iter"
 	"strings"
 
@@ -78,6 +79,60 @@ func (m Meta) NumLabels() int {
 		return 0
 	}
 	return len(m.labels.Content) / 2
+}
+
+// MapProblems reports metadata.labels and metadata.annotations written as
+// anything but a map (or null): kustomize and kpt read them as maps, and
+// a reader that does not would see no label or annotation at all.
+func (m Meta) MapProblems() []FieldError {
+	var errs []FieldError
+	for _, f := range []struct {
+		name string
+		node *yaml.Node
+	}{{"labels", m.labels}, {"annotations", m.annotations}} {
+		if f.node != nil && f.node.Kind != yaml.MappingNode && !isNull(f.node) {
+			errs = append(errs, FieldError{Path: "metadata." + f.name, Message: fmt.Sprintf("must be a map of strings (key: \"value\" lines), not %s", valueKind(f.node))})
+		}
+	}
+	return errs
+}
+
+// AnnotationKind names the YAML type of an annotation's value as
+// valueKind does ("a string", "a number", "a list", ...), "" when the
+// annotation is absent (or metadata.annotations is not a map).
+func (m Meta) AnnotationKind(key string) string {
+	if m.annotations == nil || m.annotations.Kind != yaml.MappingNode {
+		return ""
+	}
+	if v := Child(m.annotations, key); v != nil {
+		return valueKind(v)
+	}
+	return ""
+}
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == yaml.NodeTagNull }
+
+// valueKind names a YAML value's type for a message.
+func valueKind(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a map"
+	}
+	switch n.Tag {
+	case "", yaml.NodeTagString:
+		return "a string"
+	case yaml.NodeTagInt, yaml.NodeTagFloat:
+		return "a number"
+	case yaml.NodeTagBool:
+		return "a boolean"
+	case yaml.NodeTagNull:
+		return "null"
+	case "!!timestamp":
+		return "a date"
+	}
+	return "a value tagged " + n.Tag
 }
 
 // Child returns the value of key in a mapping node, nil when it is

@@ -7,7 +7,6 @@ import (
 	"github.com/meshfed/meshfed/functions/meshfed/diag"
 	"github.com/meshfed/meshfed/functions/meshfed/render"
 	"github.com/meshfed/meshfed/krm"
-	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 // Ownership (DESIGN section 8, r2). meshfed replaces or removes an item
@@ -79,55 +78,19 @@ func checkCollisions(ids itemIDs, objs []fn.Generated, ownerOf map[fn.ObjectID]s
 }
 
 // metadataProblems checks what decides how meshfed treats an item:
-// metadata.annotations and metadata.labels must be maps (kustomize and
-// kpt read them as such; meshfed would otherwise read no annotation at
-// all, and take a peer's item for this mesh's), and meshfed.dev/peer, when
-// present, a non-empty string.
+// metadata.annotations and metadata.labels must be maps (meshfed would
+// otherwise read no annotation at all, and take a peer's item for this
+// mesh's), and meshfed.dev/peer, when present, a non-empty string.
 func metadataProblems(meta krm.Meta) []krm.FieldError {
-	var errs []krm.FieldError
-	md := krm.Child(meta.Node(), "metadata")
-	if md == nil {
-		return nil
-	}
-	for _, field := range []string{"annotations", "labels"} {
-		if v := krm.Child(md, field); v != nil && v.Kind != yaml.MappingNode && !isNull(v) {
-			errs = append(errs, krm.FieldError{Path: "metadata." + field, Message: fmt.Sprintf("must be a map of strings (key: \"value\" lines), not %s", nodeKind(v))})
-		}
-	}
-	ann := krm.Child(md, "annotations")
-	if ann == nil || ann.Kind != yaml.MappingNode {
-		return errs
-	}
-	if v := krm.Child(ann, PeerAnnotation); v != nil {
-		switch {
-		case v.Kind != yaml.ScalarNode || (v.Tag != "" && v.Tag != yaml.NodeTagString):
-			errs = append(errs, krm.FieldError{Path: "metadata.annotations." + PeerAnnotation, Message: fmt.Sprintf("must be a string, not %s: write the peer's name in quotes, e.g. %s: \"east-mesh\"", nodeKind(v), PeerAnnotation)})
-		case v.Value == "":
-			errs = append(errs, krm.FieldError{Path: "metadata.annotations." + PeerAnnotation, Message: fmt.Sprintf("is empty: write the name this mesh uses for the peer (its ServiceMeshPeer's), e.g. %s: east-mesh, or remove the annotation if the item is this mesh's", PeerAnnotation)})
-		}
+	errs := meta.MapProblems()
+	switch kind := meta.AnnotationKind(PeerAnnotation); {
+	case kind == "":
+	case kind != "a string":
+		errs = append(errs, krm.FieldError{Path: "metadata.annotations." + PeerAnnotation, Message: fmt.Sprintf("must be a string, not %s: write the peer's name in quotes, e.g. %s: \"east-mesh\"", kind, PeerAnnotation)})
+	case meta.Annotation(PeerAnnotation) == "":
+		errs = append(errs, krm.FieldError{Path: "metadata.annotations." + PeerAnnotation, Message: fmt.Sprintf("is empty: write the name this mesh uses for the peer (its ServiceMeshPeer's), e.g. %s: east-mesh, or remove the annotation if the item is this mesh's", PeerAnnotation)})
 	}
 	return errs
-}
-
-func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == yaml.NodeTagNull }
-
-// nodeKind names a YAML value's type for a message.
-func nodeKind(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.MappingNode:
-		return "a map"
-	}
-	switch n.Tag {
-	case yaml.NodeTagInt, yaml.NodeTagFloat:
-		return "a number"
-	case yaml.NodeTagBool:
-		return "a boolean"
-	case yaml.NodeTagNull:
-		return "null"
-	}
-	return "a string"
 }
 
 // describeRef names an item for a message: kind, namespace/name and, when

@@ -25,6 +25,10 @@ func TestMetadataProblems(t *testing.T) {
 		{"name: x\n  annotations: {meshfed.dev/peer: true}", "metadata.annotations.meshfed.dev/peer", "must be a string, not a boolean"},
 		{"name: x\n  annotations: {meshfed.dev/peer: [a]}", "metadata.annotations.meshfed.dev/peer", "must be a string, not a list"},
 		{"name: x\n  annotations: {meshfed.dev/peer: ''}", "metadata.annotations.meshfed.dev/peer", "is empty"},
+		// An unquoted date is not the text a reader of the annotation
+		// sees (krm.Meta reads strings only): it says so, not "is empty".
+		{"name: x\n  annotations: {meshfed.dev/peer: 2024-05-01}", "metadata.annotations.meshfed.dev/peer", "must be a string, not a date"},
+		{"name: x\n  annotations: {meshfed.dev/peer: null}", "metadata.annotations.meshfed.dev/peer", "must be a string, not null"},
 		{"name: x\n  annotations: {meshfed.dev/peer: east-mesh}", "", ""},
 	} {
 		o, err := kfn.ParseKubeObject([]byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  " + c.metadata + "\n"))
