@@ -216,14 +216,21 @@ func JoinPath(path, key string) string {
 
 // jsonFields maps the json names of t's exported fields to their types.
 func jsonFields(t reflect.Type) map[string]reflect.Type {
+	return taggedFields(t, "json", func(name string) string { return name })
+}
+
+// taggedFields maps the names that the tag key (json, yaml) gives t's
+// exported fields to their types; a field without one is named by
+// untagged(its Go name), as that decoder names it.
+func taggedFields(t reflect.Type, key string, untagged func(string) string) map[string]reflect.Type {
 	out := map[string]reflect.Type{}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		if !f.IsExported() {
 			continue
 		}
-		name := f.Name
-		if tag, ok := f.Tag.Lookup("json"); ok {
+		name := untagged(f.Name)
+		if tag, ok := f.Tag.Lookup(key); ok {
 			n, _, _ := strings.Cut(tag, ",")
 			if n == "-" {
 				continue

@@ -112,27 +112,10 @@ func yamlTypeName(t reflect.Type) string {
 	return t.String()
 }
 
-// yamlFields maps the yaml names of t's exported fields to their types.
+// yamlFields maps the yaml names of t's exported fields to their types
+// (go-yaml names an untagged field in lower case).
 func yamlFields(t reflect.Type) map[string]reflect.Type {
-	out := map[string]reflect.Type{}
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		name := strings.ToLower(f.Name) // go-yaml's default
-		if tag, ok := f.Tag.Lookup("yaml"); ok {
-			n, _, _ := strings.Cut(tag, ",")
-			if n == "-" {
-				continue
-			}
-			if n != "" {
-				name = n
-			}
-		}
-		out[name] = f.Type
-	}
-	return out
+	return taggedFields(t, "yaml", strings.ToLower)
 }
 
 // String is a string field that, as for the API server, must be written as
