@@ -86,16 +86,10 @@ func mismatch(t reflect.Type, err error) string {
 }
 
 // yamlTypeName names what a field of type t holds, as the messages of
-// meshfed's readers always have.
+// meshfed's readers always have: jsonTypeName's words, with lists and maps
+// of what they hold.
 func yamlTypeName(t reflect.Type) string {
 	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "an integer"
-	case reflect.Bool:
-		return "a boolean"
 	case reflect.Slice:
 		if e := t.Elem(); e.Kind() == reflect.Struct || e.Kind() == reflect.Pointer && e.Elem().Kind() == reflect.Struct {
 			return "a list of objects"
@@ -106,10 +100,12 @@ func yamlTypeName(t reflect.Type) string {
 			return "a map of strings"
 		}
 		return "a map"
-	case reflect.Struct:
-		return "an object"
 	}
-	return t.String()
+	name := jsonTypeName(t)
+	if name == "integer" || name == "object" {
+		return "an " + name
+	}
+	return "a " + name
 }
 
 // yamlFields maps the yaml names of t's exported fields to their types
