@@ -77,8 +77,7 @@ func decodeServiceEntry(o *kfn.KubeObject) (*networking.ServiceEntry, error) {
 	if err := krm.AsJSON(&spec, &raw); err != nil {
 		return nil, err
 	}
-	b := []byte(raw)
-	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(b, se); err != nil {
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(raw, se); err != nil {
 		return nil, err
 	}
 	return se, nil
